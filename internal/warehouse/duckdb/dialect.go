@@ -1,0 +1,108 @@
+package duckdb
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cdp-dev/cdp/internal/warehouse"
+)
+
+// Dialect renders DuckDB SQL.
+type Dialect struct{}
+
+var _ warehouse.Dialect = Dialect{}
+
+func (Dialect) Name() string                  { return "duckdb" }
+func (Dialect) QuoteIdent(name string) string { return warehouse.QuoteStandard(name) }
+func (Dialect) QuoteString(s string) string   { return warehouse.QuoteStringStandard(s) }
+func (Dialect) Now() string                   { return "current_timestamp" }
+
+func (Dialect) CreateSchema(name string) string {
+	return "CREATE SCHEMA IF NOT EXISTS " + warehouse.QuoteStandard(name)
+}
+
+func (d Dialect) Relation(r warehouse.Relation) string {
+	if r.Schema == "" {
+		return d.QuoteIdent(r.Name)
+	}
+	return d.QuoteIdent(r.Schema) + "." + d.QuoteIdent(r.Name)
+}
+
+var portableTypes = map[string]string{
+	"string":    "VARCHAR",
+	"integer":   "BIGINT",
+	"number":    "DOUBLE",
+	"boolean":   "BOOLEAN",
+	"timestamp": "TIMESTAMPTZ",
+	"json":      "JSON",
+	"object":    "JSON",
+	"array":     "JSON",
+	"any":       "JSON",
+	"blob":      "BLOB",
+}
+
+func (Dialect) Type(portable string) string {
+	if t, ok := portableTypes[portable]; ok {
+		return t
+	}
+	panic(fmt.Sprintf("duckdb: no type for portable type %q", portable))
+}
+
+func (d Dialect) TryCast(expr, portable string) string {
+	return "TRY_CAST(" + expr + " AS " + d.Type(portable) + ")"
+}
+
+// jsonPath turns a dotted path into a JSONPath, quoting keys that are not plain identifiers
+// (event property names often contain spaces).
+func jsonPath(path string) string {
+	var b strings.Builder
+	b.WriteString("$")
+	for _, key := range strings.Split(path, ".") {
+		b.WriteByte('.')
+		if isPlainKey(key) {
+			b.WriteString(key)
+		} else {
+			b.WriteString(`"` + strings.ReplaceAll(key, `"`, `\"`) + `"`)
+		}
+	}
+	return b.String()
+}
+
+func isPlainKey(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i, r := range k {
+		if r == '_' || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z') || (i > 0 && r >= '0' && r <= '9') {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// JSONPathLiteral is the SQL literal of the JSONPath for a dotted path.
+func JSONPathLiteral(path string) string { return warehouse.QuoteStringStandard(jsonPath(path)) }
+
+func (Dialect) JSONType(expr, path string) string {
+	return `CASE json_type(` + expr + `, ` + JSONPathLiteral(path) + `)
+		WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'integer' WHEN 'UBIGINT' THEN 'integer'
+		WHEN 'DOUBLE' THEN 'number' WHEN 'BOOLEAN' THEN 'boolean' WHEN 'OBJECT' THEN 'object'
+		WHEN 'ARRAY' THEN 'array' WHEN 'NULL' THEN 'null' END`
+}
+
+func (Dialect) JSONString(expr, path string) string {
+	return "json_extract_string(" + expr + ", " + JSONPathLiteral(path) + ")"
+}
+
+func (Dialect) JSONValue(expr, path string) string {
+	return "json_extract(" + expr + ", " + JSONPathLiteral(path) + ")"
+}
+
+func (Dialect) JSONObjectValid(expr string) string {
+	return "(json_valid(" + expr + ") AND json_type(" + expr + ") = 'OBJECT')"
+}
+
+func (Dialect) Hash(exprs ...string) string {
+	return "hash(" + strings.Join(exprs, ", ") + ")"
+}

@@ -1,0 +1,228 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/cdp-dev/cdp/internal/warehouse"
+)
+
+func init() { warehouse.Register("duckdb", Open) }
+
+// stageCatalog is an in-memory database attached to every warehouse: staged files live there so
+// they never touch the on-disk file (and its WAL) and vanish if the process dies.
+const stageCatalog = "cdp_stage"
+
+// Warehouse is an open DuckDB database.
+type Warehouse struct {
+	path string
+	db   *sql.DB
+	conn *duckdb.Connector
+	lock *fileLock
+}
+
+var _ warehouse.Warehouse = (*Warehouse)(nil)
+
+// Open opens (creating if needed) the DuckDB file at cfg.Path, or an in-memory database when the
+// path is empty or ":memory:", and takes the single-writer lock.
+func Open(ctx context.Context, cfg warehouse.Config) (warehouse.Warehouse, error) {
+	return OpenDuckDB(ctx, cfg)
+}
+
+// OpenDuckDB is Open with the concrete type, for tests and benchmarks that need the *sql.DB.
+func OpenDuckDB(ctx context.Context, cfg warehouse.Config) (*Warehouse, error) {
+	w := &Warehouse{path: cfg.Path}
+	dsn := ""
+	if cfg.Path != "" && cfg.Path != ":memory:" {
+		if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o755); err != nil {
+			return nil, fmt.Errorf("create warehouse directory: %w", err)
+		}
+		lock, err := lockFile(cfg.Path, cfg.Holder)
+		if err != nil {
+			return nil, err
+		}
+		w.lock = lock
+		dsn = cfg.Path
+	}
+	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
+		// Timestamps are shown and compared in UTC whatever the host's zone, so results do not
+		// depend on where cdp runs.
+		_, err := execer.ExecContext(ctx, "SET TimeZone = 'UTC'", nil)
+		return err
+	})
+	if err != nil {
+		w.lock.release()
+		return nil, fmt.Errorf("open warehouse %s: %w", displayPath(cfg.Path), err)
+	}
+	w.conn = connector
+	w.db = sql.OpenDB(connector)
+	if _, err := w.db.ExecContext(ctx, "ATTACH IF NOT EXISTS ':memory:' AS "+stageCatalog); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open warehouse %s: %w", displayPath(cfg.Path), err)
+	}
+	return w, nil
+}
+
+func displayPath(p string) string {
+	if p == "" {
+		return ":memory:"
+	}
+	return p
+}
+
+// DB exposes the connection pool for benchmarks comparing cdp with plain DuckDB.
+func (w *Warehouse) DB() *sql.DB { return w.db }
+
+func (w *Warehouse) Dialect() warehouse.Dialect { return Dialect{} }
+
+func (w *Warehouse) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := w.db.ExecContext(ctx, query, args...)
+	return wrapErr(err)
+}
+
+func (w *Warehouse) ExecAtomic(ctx context.Context, stmts ...string) (err error) {
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return wrapErr(err)
+	}
+	defer func() {
+		if err != nil {
+			// Use a fresh context: a cancelled ctx must still roll back.
+			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+	for _, s := range stmts {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return wrapErr(err)
+		}
+	}
+	_, err = conn.ExecContext(ctx, "COMMIT")
+	return wrapErr(err)
+}
+
+func (w *Warehouse) Query(ctx context.Context, query string, args ...any) (warehouse.Rows, error) {
+	rows, err := w.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrapErr(err)
+	}
+	types, err := rows.ColumnTypes()
+	if err != nil {
+		rows.Close()
+		return nil, err
+	}
+	cols := make([]warehouse.Column, len(types))
+	for i, t := range types {
+		nullable, _ := t.Nullable()
+		cols[i] = warehouse.Column{Name: t.Name(), Type: t.DatabaseTypeName(), Nullable: nullable}
+	}
+	return &resultRows{rows: rows, cols: cols}, nil
+}
+
+func (w *Warehouse) Columns(ctx context.Context, rel warehouse.Relation) ([]warehouse.Column, error) {
+	schema := rel.Schema
+	if schema == "" {
+		schema = "main"
+	}
+	rows, err := w.db.QueryContext(ctx, `SELECT column_name, data_type, is_nullable = 'YES'
+		FROM information_schema.columns
+		WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?
+		ORDER BY ordinal_position`, schema, rel.Name)
+	if err != nil {
+		return nil, wrapErr(err)
+	}
+	defer rows.Close()
+	var cols []warehouse.Column
+	for rows.Next() {
+		var c warehouse.Column
+		if err := rows.Scan(&c.Name, &c.Type, &c.Nullable); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, fmt.Errorf("%s: %w", rel, warehouse.ErrNotFound)
+	}
+	return cols, nil
+}
+
+func (w *Warehouse) DropStaged(ctx context.Context, name string) error {
+	return w.Exec(ctx, "DROP TABLE IF EXISTS "+stageRef(name))
+}
+
+func stageRef(name string) string {
+	return stageCatalog + ".main." + Dialect{}.QuoteIdent(name)
+}
+
+func (w *Warehouse) Close() error {
+	var errs []error
+	if w.db != nil {
+		errs = append(errs, w.db.Close())
+	}
+	if w.conn != nil {
+		errs = append(errs, w.conn.Close())
+	}
+	errs = append(errs, w.lock.release())
+	return errors.Join(errs...)
+}
+
+// wrapErr strips the driver's noise while keeping DuckDB's message, which already says what and
+// where ("Binder Error: Referenced column "x" not found ... LINE 1: ...").
+func wrapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *duckdb.Error
+	if errors.As(err, &de) {
+		return &Error{Msg: strings.TrimSpace(de.Msg), Type: de.Type, err: err}
+	}
+	return err
+}
+
+// Error is a DuckDB error with its kind (Binder, Parser, Conversion, ...).
+type Error struct {
+	Msg  string
+	Type duckdb.ErrorType
+	err  error
+}
+
+func (e *Error) Error() string { return e.Msg }
+func (e *Error) Unwrap() error { return e.err }
+
+type resultRows struct {
+	rows *sql.Rows
+	cols []warehouse.Column
+	vals []any
+}
+
+func (r *resultRows) Columns() []warehouse.Column { return r.cols }
+func (r *resultRows) Next() bool                   { return r.rows.Next() }
+func (r *resultRows) Scan(dest ...any) error       { return r.rows.Scan(dest...) }
+func (r *resultRows) Err() error                   { return wrapErr(r.rows.Err()) }
+func (r *resultRows) Close() error                 { return r.rows.Close() }
+
+func (r *resultRows) Values() ([]any, error) {
+	vals := make([]any, len(r.cols))
+	ptrs := make([]any, len(r.cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := r.rows.Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	return vals, nil
+}
