@@ -210,10 +210,10 @@ type resultRows struct {
 }
 
 func (r *resultRows) Columns() []warehouse.Column { return r.cols }
-func (r *resultRows) Next() bool                   { return r.rows.Next() }
-func (r *resultRows) Scan(dest ...any) error       { return r.rows.Scan(dest...) }
-func (r *resultRows) Err() error                   { return wrapErr(r.rows.Err()) }
-func (r *resultRows) Close() error                 { return r.rows.Close() }
+func (r *resultRows) Next() bool                  { return r.rows.Next() }
+func (r *resultRows) Scan(dest ...any) error      { return r.rows.Scan(dest...) }
+func (r *resultRows) Err() error                  { return wrapErr(r.rows.Err()) }
+func (r *resultRows) Close() error                { return r.rows.Close() }
 
 func (r *resultRows) Values() ([]any, error) {
 	vals := make([]any, len(r.cols))
