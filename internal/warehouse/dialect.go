@@ -16,15 +16,21 @@ type Dialect interface {
 	Type(portable string) string
 	// TryCast converts expr to a portable type, NULL when it cannot.
 	TryCast(expr, portable string) string
-	// JSONType is the JSON type of expr ('string', 'number', 'integer'?, 'boolean', 'object', 'array', 'null'),
-	// NULL when the path is absent. path is a dotted path such as "context.device.id".
+	// JSONType is the JSON type at path in expr: 'string', 'integer', 'number', 'boolean',
+	// 'object', 'array' or 'null'; NULL when the path is absent. path is a dotted path such as
+	// "context.device.id"; "" is the value itself.
 	JSONType(expr, path string) string
 	// JSONString extracts the value at path as text (strings unquoted), NULL when absent or null.
 	JSONString(expr, path string) string
 	// JSONValue extracts the value at path as JSON, NULL when absent.
 	JSONValue(expr, path string) string
-	// JSONValid is true when expr (text) parses as a JSON object.
+	// JSONObjectValid is true when expr (text) parses as a JSON object.
 	JSONObjectValid(expr string) string
+	// JSONExtractMany parses text once and returns an array of the JSON values at the dotted
+	// paths (NULL elements where a path is absent), or NULL when text is not valid JSON.
+	JSONExtractMany(text string, paths []string) string
+	// Element is the i-th (0-based) element of an array expression.
+	Element(array string, i int) string
 	// Hash renders a stable 64-bit hash of the expressions.
 	Hash(exprs ...string) string
 	// Now is the current timestamp.

@@ -83,7 +83,7 @@ type LoadResult struct {
 	Rows     int64    // rows staged
 	Bytes    int64    // bytes read from the file (compressed size for gzip)
 	Checksum string   // hex SHA-256 of the file's bytes as stored on disk
-	Header   []string // CSV: the header's field names
+	Header   []string // CSV: the header's field names; Parquet: the file's column names
 }
 
 // Warehouse is one open connection to one engine.
@@ -98,7 +98,10 @@ type Warehouse interface {
 	Query(ctx context.Context, sql string, args ...any) (Rows, error)
 	// Load stages one file into a scratch table with the engine's native bulk path.
 	Load(ctx context.Context, req LoadRequest) (LoadResult, error)
-	// DropStaged removes a table made by Load; dropping one that does not exist is not an error.
+	// Staged is the SQL reference of a scratch table in the staging area, where Load puts files;
+	// callers may create their own intermediate tables there.
+	Staged(name string) string
+	// DropStaged removes a staging-area table; dropping one that does not exist is not an error.
 	DropStaged(ctx context.Context, name string) error
 	// Columns describes a relation; ErrNotFound if it does not exist.
 	Columns(ctx context.Context, rel Relation) ([]Column, error)

@@ -57,6 +57,9 @@ func (d Dialect) TryCast(expr, portable string) string {
 func jsonPath(path string) string {
 	var b strings.Builder
 	b.WriteString("$")
+	if path == "" {
+		return b.String()
+	}
 	for _, key := range strings.Split(path, ".") {
 		b.WriteByte('.')
 		if isPlainKey(key) {
@@ -105,4 +108,17 @@ func (Dialect) JSONObjectValid(expr string) string {
 
 func (Dialect) Hash(exprs ...string) string {
 	return "hash(" + strings.Join(exprs, ", ") + ")"
+}
+
+func (Dialect) JSONExtractMany(text string, paths []string) string {
+	lits := make([]string, len(paths))
+	for i, p := range paths {
+		lits[i] = JSONPathLiteral(p)
+	}
+	// try(): malformed JSON yields NULL instead of failing the whole statement.
+	return "try(json_extract(" + text + ", [" + strings.Join(lits, ", ") + "]))"
+}
+
+func (Dialect) Element(array string, i int) string {
+	return fmt.Sprintf("(%s)[%d]", array, i+1)
 }

@@ -164,6 +164,8 @@ func (w *Warehouse) DropStaged(ctx context.Context, name string) error {
 	return w.Exec(ctx, "DROP TABLE IF EXISTS "+stageRef(name))
 }
 
+func (w *Warehouse) Staged(name string) string { return stageRef(name) }
+
 func stageRef(name string) string {
 	return stageCatalog + ".main." + Dialect{}.QuoteIdent(name)
 }

@@ -304,5 +304,15 @@ func (w *Warehouse) stageParquet(ctx context.Context, path string, in *input, ta
 	if err := in.drain(); err != nil {
 		return err
 	}
+	rows, err := w.db.QueryContext(ctx, "SELECT * FROM "+table+" LIMIT 0")
+	if err != nil {
+		return err
+	}
+	cols, err := rows.Columns()
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	res.Header = cols[1:] // after line
 	return w.db.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&res.Rows)
 }

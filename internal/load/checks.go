@@ -1,0 +1,129 @@
+package load
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/cdp-dev/cdp/internal/config"
+	"github.com/cdp-dev/cdp/internal/warehouse"
+)
+
+// Reason codes, stable for users who query the quarantine table.
+const (
+	ReasonInvalidUTF8     = "invalid_utf8"
+	ReasonMalformedJSON   = "malformed_json"
+	ReasonMalformedCSV    = "malformed_csv"
+	ReasonMissingField    = "missing_required_field"
+	ReasonWrongType       = "wrong_type"
+	ReasonBadTimestamp    = "unparsable_timestamp"
+	ReasonNotAllowed      = "value_not_allowed"
+	ReasonUnknownType     = "unknown_type"
+	ReasonMissingIdentity = "missing_identity"
+	ReasonTrackingPlan    = "tracking_plan_violation"
+	ReasonUnplannedEvent  = "unplanned_event"
+)
+
+// check is one rule: rows where cond holds are quarantined with code and the detail expression.
+// Checks are evaluated in order and the first failing one is reported.
+type check struct {
+	cond   string // SQL boolean, true when the row breaks the rule
+	code   string
+	detail string // SQL string expression explaining the failure
+}
+
+// fieldExpr is how a contract field is read from a staged row.
+type fieldExpr struct {
+	name    string // as the contract names it
+	present string // SQL boolean: present and not null
+	text    string // SQL text of the value (strings unquoted)
+	// typeOK renders a SQL boolean saying the present value has the contract type.
+	typeOK func(typ string) string
+	// gotType is a SQL string naming the value's actual type, for messages.
+	gotType string
+}
+
+func lit(d warehouse.Dialect, s string) string { return d.QuoteString(s) }
+
+// fieldChecks renders the contract rules for one field: required, type, allowed values.
+// prefix goes in front of messages (e.g. `event "Order Completed": property `).
+func fieldChecks(d warehouse.Dialect, f config.Field, e fieldExpr, guard, prefix, requiredCode string) []check {
+	and := func(c string) string {
+		if guard == "" {
+			return c
+		}
+		return "(" + guard + ") AND " + c
+	}
+	var out []check
+	if f.Required {
+		missing := "NOT (" + e.present + ")"
+		if f.Type == "string" || f.Type == "" || f.Type == "any" {
+			missing = "(NOT (" + e.present + ") OR trim(" + e.text + ") = '')"
+		}
+		out = append(out, check{
+			cond:   and(missing),
+			code:   requiredCode,
+			detail: lit(d, prefix+f.Name+" is required but missing or empty"),
+		})
+	}
+	if f.Type != "" && f.Type != "any" {
+		code := ReasonWrongType
+		detail := lit(d, prefix+f.Name+" must be "+article(f.Type)+", got ") + " || " + e.gotType
+		if f.Type == "timestamp" {
+			code = ReasonBadTimestamp
+			detail = lit(d, prefix+f.Name+": cannot parse ") + " || " + quoted(e.text) + " || " + lit(d, " as a timestamp (use ISO-8601, e.g. 2026-10-03T14:22:05.123Z)")
+		}
+		if requiredCode == ReasonTrackingPlan {
+			code = ReasonTrackingPlan
+		}
+		out = append(out, check{cond: and("(" + e.present + ") AND NOT (" + e.typeOK(f.Type) + ")"), code: code, detail: detail})
+	}
+	if len(f.Allowed) > 0 {
+		vals := make([]string, len(f.Allowed))
+		for i, v := range f.Allowed {
+			vals[i] = lit(d, v)
+		}
+		code := ReasonNotAllowed
+		if requiredCode == ReasonTrackingPlan {
+			code = ReasonTrackingPlan
+		}
+		out = append(out, check{
+			cond:   and("(" + e.present + ") AND " + e.text + " NOT IN (" + strings.Join(vals, ", ") + ")"),
+			code:   code,
+			detail: lit(d, prefix+f.Name+" = ") + " || " + quoted(e.text) + " || " + lit(d, " is not one of "+strings.Join(f.Allowed, ", ")),
+		})
+	}
+	return out
+}
+
+func quoted(textExpr string) string {
+	return "'\"' || coalesce(" + textExpr + ", '') || '\"'"
+}
+
+func article(typ string) string {
+	switch typ {
+	case "integer", "object", "array":
+		return "an " + typ
+	}
+	return "a " + typ
+}
+
+// classify renders the CASE expressions that name the first failing check (0 = row is good)
+// and its code and detail.
+func classify(checks []check) (failed, code, detail string) {
+	if len(checks) == 0 {
+		return "0", "CAST(NULL AS VARCHAR)", "CAST(NULL AS VARCHAR)"
+	}
+	var f, c, dt strings.Builder
+	f.WriteString("CASE")
+	c.WriteString("CASE failed")
+	dt.WriteString("CASE failed")
+	for i, ch := range checks {
+		fmt.Fprintf(&f, "\n\t\tWHEN %s THEN %d", ch.cond, i+1)
+		fmt.Fprintf(&c, " WHEN %d THEN '%s'", i+1, ch.code)
+		fmt.Fprintf(&dt, "\n\t\tWHEN %d THEN %s", i+1, ch.detail)
+	}
+	f.WriteString("\n\t\tELSE 0 END")
+	c.WriteString(" END")
+	dt.WriteString(" END")
+	return f.String(), c.String(), dt.String()
+}

@@ -1,0 +1,348 @@
+package load
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/cdp-dev/cdp/internal/config"
+	"github.com/cdp-dev/cdp/internal/state"
+	"github.com/cdp-dev/cdp/internal/warehouse"
+)
+
+// Reporter follows a load's progress; the CLI renders it as a bar or plain lines.
+type Reporter interface {
+	// Start is called once with the files to load and their total size on disk.
+	Start(files int, bytes int64)
+	// FileStarted is called before a file is read.
+	FileStarted(path string, size int64)
+	// Bytes reports how much of the current file has been read.
+	Bytes(n int64)
+	// FileDone is called after a file is committed, skipped or failed.
+	FileDone(FileResult)
+}
+
+// Options is one `cdp load` invocation.
+type Options struct {
+	Source   *config.Source
+	Files    []string // already expanded by ExpandPaths
+	Reporter Reporter // optional
+}
+
+// FileResult is what happened to one file.
+type FileResult struct {
+	File          string           `json:"file"`
+	Checksum      string           `json:"checksum,omitempty"`
+	Status        string           `json:"status"` // loaded, skipped (already loaded), failed
+	AlreadyLoaded string           `json:"already_loaded_as,omitempty"`
+	Rows          int64            `json:"rows"`
+	Loaded        int64            `json:"loaded"`
+	Duplicates    int64            `json:"duplicates"`
+	Quarantined   int64            `json:"quarantined"`
+	ByReason      map[string]int64 `json:"quarantined_by_reason,omitempty"`
+	Bytes         int64            `json:"bytes"`
+	Seconds       float64          `json:"seconds"`
+	Error         string           `json:"error,omitempty"`
+}
+
+// Summary is the whole load.
+type Summary struct {
+	Source        string           `json:"source"`
+	Relation      string           `json:"relation"`
+	Quarantine    string           `json:"quarantine_relation"`
+	Files         int              `json:"files"`
+	FilesLoaded   int              `json:"files_loaded"`
+	FilesSkipped  int              `json:"files_skipped"`
+	FilesFailed   int              `json:"files_failed"`
+	Rows          int64            `json:"rows"`
+	Loaded        int64            `json:"loaded"`
+	Duplicates    int64            `json:"duplicates"`
+	Quarantined   int64            `json:"quarantined"`
+	ByReason      map[string]int64 `json:"quarantined_by_reason"`
+	Bytes         int64            `json:"bytes"`
+	Seconds       float64          `json:"seconds"`
+	RowsPerSecond float64          `json:"rows_per_second"`
+	PerFile       []FileResult     `json:"per_file"`
+}
+
+// Relations returns the raw table and the quarantine table of a source.
+func Relations(src *config.Source) (raw, quarantine warehouse.Relation) {
+	schema := src.Schema
+	if schema == "" {
+		schema = "raw"
+	}
+	return warehouse.Relation{Schema: schema, Name: src.Name},
+		warehouse.Relation{Schema: schema, Name: src.Name + "_quarantine"}
+}
+
+// Run loads files into the source's raw table, one transaction per file. It keeps going after a
+// file fails and returns an error naming every failed file.
+func Run(ctx context.Context, wh warehouse.Warehouse, opts Options) (*Summary, error) {
+	start := time.Now()
+	src := opts.Source
+	rep := opts.Reporter
+	if rep == nil {
+		rep = nopReporter{}
+	}
+	d := wh.Dialect()
+	lay, err := layoutFor(d, src)
+	if err != nil {
+		return nil, err
+	}
+	raw, quar := Relations(src)
+	sum := &Summary{Source: src.Name, Relation: raw.String(), Quarantine: quar.String(), Files: len(opts.Files), ByReason: map[string]int64{}}
+	if err := state.Ensure(ctx, wh); err != nil {
+		return nil, err
+	}
+	if err := ensureTables(ctx, wh, lay, raw, quar); err != nil {
+		return nil, err
+	}
+	sizes, total := fileSizes(opts.Files)
+	rep.Start(len(opts.Files), total)
+	var failures []error
+	for i, file := range opts.Files {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		rep.FileStarted(file, sizes[i])
+		fr := loadFile(ctx, wh, src, lay, raw, quar, file, rep)
+		rep.FileDone(fr)
+		sum.PerFile = append(sum.PerFile, fr)
+		sum.Bytes += fr.Bytes
+		switch fr.Status {
+		case "loaded":
+			sum.FilesLoaded++
+			sum.Rows += fr.Rows
+			sum.Loaded += fr.Loaded
+			sum.Duplicates += fr.Duplicates
+			sum.Quarantined += fr.Quarantined
+			for r, n := range fr.ByReason {
+				sum.ByReason[r] += n
+			}
+		case "skipped":
+			sum.FilesSkipped++
+		default:
+			sum.FilesFailed++
+			failures = append(failures, fmt.Errorf("%s: %s", file, fr.Error))
+			if ctx.Err() != nil {
+				return sum, errors.Join(failures...)
+			}
+		}
+	}
+	sum.Seconds = time.Since(start).Seconds()
+	if sum.Seconds > 0 {
+		sum.RowsPerSecond = float64(sum.Rows) / sum.Seconds
+	}
+	if len(failures) > 0 {
+		return sum, fmt.Errorf("%d of %d files failed to load (nothing from them was committed; fix and re-run, loaded files are skipped):\n%w",
+			len(failures), len(opts.Files), errors.Join(failures...))
+	}
+	return sum, nil
+}
+
+func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, lay *layout, raw, quar warehouse.Relation, file string, rep Reporter) (fr FileResult) {
+	start := time.Now()
+	fr = FileResult{File: file}
+	defer func() { fr.Seconds = time.Since(start).Seconds() }()
+	fail := func(err error) FileResult {
+		fr.Status = "failed"
+		fr.Error = err.Error()
+		return fr
+	}
+	loadID := newLoadID()
+	stageName, className := "s_"+loadID, "c_"+loadID
+	defer func() {
+		// Scratch tables live in the staging area; dropping them is tidiness, not correctness.
+		_ = wh.DropStaged(context.Background(), stageName)
+		_ = wh.DropStaged(context.Background(), className)
+	}()
+	staged, err := wh.Load(ctx, warehouse.LoadRequest{Path: file, Format: lay.stage, Name: stageName, Progress: rep.Bytes})
+	if err != nil {
+		return fail(err)
+	}
+	fr.Checksum, fr.Bytes = staged.Checksum, staged.Bytes
+	if prev, ok, err := state.LoadedFile(ctx, wh, src.Name, staged.Checksum); err != nil {
+		return fail(err)
+	} else if ok {
+		fr.Status, fr.AlreadyLoaded = "skipped", prev
+		return fr
+	}
+	d := wh.Dialect()
+	classified, err := lay.classified(staged.Table, staged.Header)
+	if err != nil {
+		return fail(err)
+	}
+	class := wh.Staged(className)
+	dup := "FALSE"
+	if lay.dedupeKey != "" {
+		k := d.QuoteIdent(lay.dedupeKey)
+		// Segment semantics: a messageId seen before (in this file or any earlier load) is a
+		// retry of the same message, not a new event.
+		dup = fmt.Sprintf("CASE WHEN %[1]s IS NULL THEN FALSE ELSE row_number() OVER (PARTITION BY %[1]s ORDER BY line) > 1 OR %[1]s IN (SELECT %[1]s FROM %[2]s) END", k, d.Relation(raw))
+	}
+	if err := wh.Exec(ctx, fmt.Sprintf("CREATE TABLE %s AS SELECT c.*, %s AS duplicate FROM (%s) c", class, dup, classified)); err != nil {
+		return fail(fmt.Errorf("classify rows: %w", err))
+	}
+	if err := countRows(ctx, wh, class, &fr); err != nil {
+		return fail(err)
+	}
+	cols := make([]string, 0, len(lay.columns)+4)
+	sel := make([]string, 0, cap(cols))
+	for _, c := range lay.columns {
+		cols = append(cols, d.QuoteIdent(c.name))
+		sel = append(sel, d.QuoteIdent(c.name))
+	}
+	for _, m := range metaColumns(d, file, loadID) {
+		cols = append(cols, d.QuoteIdent(m.name))
+		sel = append(sel, m.expr)
+	}
+	name := filepath.ToSlash(file)
+	err = wh.ExecAtomic(ctx,
+		fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE failed = 0 AND NOT duplicate",
+			d.Relation(raw), strings.Join(cols, ", "), strings.Join(sel, ", "), class),
+		fmt.Sprintf(`INSERT INTO %s (load_id, source_file, line, reason, detail, original_text, original_bytes, quarantined_at)
+			SELECT %s, %s, line, reason, detail, original_text, original_bytes, %s FROM %s WHERE failed > 0`,
+			d.Relation(quar), d.QuoteString(loadID), d.QuoteString(name), d.Now(), class),
+		state.InsertLedger(d, state.LedgerEntry{
+			Source: src.Name, Checksum: staged.Checksum, File: name, LoadID: loadID, Bytes: staged.Bytes,
+			RowsRead: fr.Rows, RowsLoaded: fr.Loaded, Duplicates: fr.Duplicates, Quarantined: fr.Quarantined,
+		}),
+	)
+	if err != nil {
+		return fail(fmt.Errorf("commit: %w", err))
+	}
+	fr.Status = "loaded"
+	return fr
+}
+
+func countRows(ctx context.Context, wh warehouse.Warehouse, class string, fr *FileResult) error {
+	rows, err := wh.Query(ctx, "SELECT coalesce(reason, CASE WHEN duplicate THEN '~duplicate' ELSE '~loaded' END) AS k, count(*) FROM "+class+" GROUP BY 1")
+	if err != nil {
+		return fmt.Errorf("count rows: %w", err)
+	}
+	defer rows.Close()
+	fr.ByReason = map[string]int64{}
+	for rows.Next() {
+		var k string
+		var n int64
+		if err := rows.Scan(&k, &n); err != nil {
+			return err
+		}
+		fr.Rows += n
+		switch k {
+		case "~loaded":
+			fr.Loaded = n
+		case "~duplicate":
+			fr.Duplicates = n
+		default:
+			fr.Quarantined += n
+			fr.ByReason[k] = n
+		}
+	}
+	return rows.Err()
+}
+
+// ensureTables creates the raw and quarantine tables, and adds columns a contract gained since
+// the table was created. A column whose type changed is an error: changing it in place could
+// silently reinterpret loaded data.
+func ensureTables(ctx context.Context, wh warehouse.Warehouse, lay *layout, raw, quar warehouse.Relation) error {
+	d := wh.Dialect()
+	if err := wh.Exec(ctx, d.CreateSchema(raw.Schema)); err != nil {
+		return err
+	}
+	want := append(append([]column{}, lay.columns...), metaColumns(d, "", "")...)
+	existing, err := wh.Columns(ctx, raw)
+	switch {
+	case errors.Is(err, warehouse.ErrNotFound):
+		defs := make([]string, len(want))
+		for i, c := range want {
+			defs[i] = d.QuoteIdent(c.name) + " " + d.Type(c.typ)
+		}
+		if err := wh.Exec(ctx, fmt.Sprintf("CREATE TABLE %s (\n\t%s\n)", d.Relation(raw), strings.Join(defs, ",\n\t"))); err != nil {
+			return fmt.Errorf("create %s: %w", raw, err)
+		}
+	case err != nil:
+		return err
+	default:
+		have := map[string]string{}
+		for _, c := range existing {
+			have[c.Name] = c.Type
+		}
+		for _, c := range want {
+			typ, ok := have[c.name]
+			if !ok {
+				if err := wh.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", d.Relation(raw), d.QuoteIdent(c.name), d.Type(c.typ))); err != nil {
+					return fmt.Errorf("add column %s to %s: %w", c.name, raw, err)
+				}
+				continue
+			}
+			if !sameType(typ, d.Type(c.typ)) {
+				return fmt.Errorf("%s.%s is %s but the contract now says %s; load into a new source or migrate the column yourself", raw, c.name, typ, d.Type(c.typ))
+			}
+		}
+	}
+	t := d.Type
+	return wh.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
+		load_id %s, source_file %s, line %s, reason %s, detail %s, original_text %s, original_bytes %s, quarantined_at %s)`,
+		d.Relation(quar), t("string"), t("string"), t("integer"), t("string"), t("string"), t("string"), t("blob"), t("timestamp")))
+}
+
+// sameType compares engine type names loosely: information_schema spells some types
+// differently from DDL (TIMESTAMPTZ vs TIMESTAMP WITH TIME ZONE).
+func sameType(have, want string) bool {
+	norm := func(s string) string {
+		s = strings.ToUpper(s)
+		switch s {
+		case "TIMESTAMP WITH TIME ZONE":
+			return "TIMESTAMPTZ"
+		}
+		return s
+	}
+	return norm(have) == norm(want)
+}
+
+func fileSizes(files []string) ([]int64, int64) {
+	sizes := make([]int64, len(files))
+	var total int64
+	for i, f := range files {
+		if info, err := statFile(f); err == nil {
+			sizes[i] = info
+			total += info
+		}
+	}
+	return sizes, total
+}
+
+func newLoadID() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return time.Now().UTC().Format("20060102t150405") + "_" + hex.EncodeToString(b[:])
+}
+
+// SortedReasons lists reason codes by count, largest first, for reports.
+func SortedReasons(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
+
+type nopReporter struct{}
+
+func (nopReporter) Start(int, int64)          {}
+func (nopReporter) FileStarted(string, int64) {}
+func (nopReporter) Bytes(int64)               {}
+func (nopReporter) FileDone(FileResult)       {}
