@@ -29,6 +29,15 @@ type check struct {
 	cond   string // SQL boolean, true when the row breaks the rule
 	code   string
 	detail string // SQL string expression explaining the failure
+	// event, when set, makes this a tracking-plan check that applies only to track calls of this
+	// event; classify evaluates those per event, so each row pays only for its own event's rules.
+	event string
+}
+
+// planScope says how to find the event a tracking-plan check applies to.
+type planScope struct {
+	guard string // SQL boolean: the row is a track call
+	event string // SQL text of the event name
 }
 
 // fieldExpr is how a contract field is read from a staged row.
@@ -108,8 +117,8 @@ func article(typ string) string {
 }
 
 // classify renders the CASE expressions that name the first failing check (0 = row is good)
-// and its code and detail.
-func classify(checks []check) (failed, code, detail string) {
+// and its code and detail. Tracking-plan checks go last, nested by event name.
+func classify(d warehouse.Dialect, checks []check, plan planScope) (failed, code, detail string) {
 	if len(checks) == 0 {
 		return "0", "CAST(NULL AS VARCHAR)", "CAST(NULL AS VARCHAR)"
 	}
@@ -117,10 +126,34 @@ func classify(checks []check) (failed, code, detail string) {
 	f.WriteString("CASE")
 	c.WriteString("CASE failed")
 	dt.WriteString("CASE failed")
+	var events []string
+	byEvent := map[string][]int{}
 	for i, ch := range checks {
-		fmt.Fprintf(&f, "\n\t\tWHEN %s THEN %d", ch.cond, i+1)
 		fmt.Fprintf(&c, " WHEN %d THEN '%s'", i+1, ch.code)
 		fmt.Fprintf(&dt, "\n\t\tWHEN %d THEN %s", i+1, ch.detail)
+		if ch.event != "" {
+			if _, ok := byEvent[ch.event]; !ok {
+				events = append(events, ch.event)
+			}
+			byEvent[ch.event] = append(byEvent[ch.event], i)
+			continue
+		}
+		fmt.Fprintf(&f, "\n\t\tWHEN %s THEN %d", ch.cond, i+1)
+	}
+	if len(events) > 0 {
+		names := make([]string, len(events))
+		for i, e := range events {
+			names[i] = d.QuoteString(e)
+		}
+		fmt.Fprintf(&f, "\n\t\tWHEN %s AND %s IN (%s) THEN CASE %s", plan.guard, plan.event, strings.Join(names, ", "), plan.event)
+		for _, e := range events {
+			fmt.Fprintf(&f, "\n\t\t\tWHEN %s THEN CASE", d.QuoteString(e))
+			for _, i := range byEvent[e] {
+				fmt.Fprintf(&f, "\n\t\t\t\tWHEN %s THEN %d", checks[i].cond, i+1)
+			}
+			f.WriteString(" ELSE 0 END")
+		}
+		f.WriteString(" ELSE 0 END")
 	}
 	f.WriteString("\n\t\tELSE 0 END")
 	c.WriteString(" END")

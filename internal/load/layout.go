@@ -13,6 +13,9 @@ type column struct {
 	name string
 	typ  string // portable type
 	expr string // over the classified table
+	// fromOriginal: the column is the row's original text, which the classified table already
+	// holds as original_text, so it is not computed (or stored) twice.
+	fromOriginal bool
 }
 
 // layout is what a source format contributes to the load pipeline: how to stage its files, the
@@ -31,10 +34,10 @@ type layout struct {
 // metaColumns end every raw table: where each row came from.
 func metaColumns(d warehouse.Dialect, file, loadID string) []column {
 	return []column{
-		{"source_file", "string", d.QuoteString(file)},
-		{"source_line", "integer", "line"},
-		{"load_id", "string", d.QuoteString(loadID)},
-		{"loaded_at", "timestamp", d.Now()},
+		{name: "source_file", typ: "string", expr: d.QuoteString(file)},
+		{name: "source_line", typ: "integer", expr: "line"},
+		{name: "load_id", typ: "string", expr: d.QuoteString(loadID)},
+		{name: "loaded_at", typ: "timestamp", expr: d.Now()},
 	}
 }
 

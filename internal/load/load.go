@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -167,6 +168,7 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 		return fail(err)
 	}
 	fr.Checksum, fr.Bytes = staged.Checksum, staged.Bytes
+	debugT("stage", start)
 	if prev, ok, err := state.LoadedFile(ctx, wh, src.Name, staged.Checksum); err != nil {
 		return fail(err)
 	} else if ok {
@@ -179,24 +181,28 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 		return fail(err)
 	}
 	class := wh.Staged(className)
-	dup := "FALSE"
-	if lay.dedupeKey != "" {
-		k := d.QuoteIdent(lay.dedupeKey)
-		// Segment semantics: a messageId seen before (in this file or any earlier load) is a
-		// retry of the same message, not a new event.
-		dup = fmt.Sprintf("CASE WHEN %[1]s IS NULL THEN FALSE ELSE row_number() OVER (PARTITION BY %[1]s ORDER BY line) > 1 OR %[1]s IN (SELECT %[1]s FROM %[2]s) END", k, d.Relation(raw))
-	}
-	if err := wh.Exec(ctx, fmt.Sprintf("CREATE TABLE %s AS SELECT c.*, %s AS duplicate FROM (%s) c", class, dup, classified)); err != nil {
+	if err := wh.Exec(ctx, fmt.Sprintf("CREATE TABLE %s AS %s", class, classified)); err != nil {
 		return fail(fmt.Errorf("classify rows: %w", err))
 	}
-	if err := countRows(ctx, wh, class, &fr); err != nil {
+	dups := wh.Staged("d_" + loadID)
+	defer func() { _ = wh.DropStaged(context.Background(), "d_"+loadID) }()
+	if err := markDuplicates(ctx, wh, lay, raw, class, dups); err != nil {
+		return fail(fmt.Errorf("find duplicates: %w", err))
+	}
+	debugT("classify", start)
+	if err := countRows(ctx, wh, class, dups, &fr); err != nil {
 		return fail(err)
 	}
+	debugT("count", start)
 	cols := make([]string, 0, len(lay.columns)+4)
 	sel := make([]string, 0, cap(cols))
 	for _, c := range lay.columns {
 		cols = append(cols, d.QuoteIdent(c.name))
-		sel = append(sel, d.QuoteIdent(c.name))
+		if c.fromOriginal {
+			sel = append(sel, "original_text")
+		} else {
+			sel = append(sel, d.QuoteIdent(c.name))
+		}
 	}
 	for _, m := range metaColumns(d, file, loadID) {
 		cols = append(cols, d.QuoteIdent(m.name))
@@ -204,8 +210,8 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 	}
 	name := filepath.ToSlash(file)
 	err = wh.ExecAtomic(ctx,
-		fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE failed = 0 AND NOT duplicate",
-			d.Relation(raw), strings.Join(cols, ", "), strings.Join(sel, ", "), class),
+		fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE failed = 0 AND line NOT IN (SELECT line FROM %s)",
+			d.Relation(raw), strings.Join(cols, ", "), strings.Join(sel, ", "), class, dups),
 		fmt.Sprintf(`INSERT INTO %s (load_id, source_file, line, reason, detail, original_text, original_bytes, quarantined_at)
 			SELECT %s, %s, line, reason, detail, original_text, original_bytes, %s FROM %s WHERE failed > 0`,
 			d.Relation(quar), d.QuoteString(loadID), d.QuoteString(name), d.Now(), class),
@@ -217,12 +223,35 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 	if err != nil {
 		return fail(fmt.Errorf("commit: %w", err))
 	}
+	debugT("commit", start)
 	fr.Status = "loaded"
 	return fr
 }
 
-func countRows(ctx context.Context, wh warehouse.Warehouse, class string, fr *FileResult) error {
-	rows, err := wh.Query(ctx, "SELECT coalesce(reason, CASE WHEN duplicate THEN '~duplicate' ELSE '~loaded' END) AS k, count(*) FROM "+class+" GROUP BY 1")
+// markDuplicates stores the lines of good rows whose key was seen before: earlier in the same
+// file, or in any earlier load (Segment semantics: a repeated messageId is a client retry, not a
+// new event). An aggregate over just (key, line) is used rather than a window over whole rows,
+// which would drag every payload through a sort.
+func markDuplicates(ctx context.Context, wh warehouse.Warehouse, lay *layout, raw warehouse.Relation, class, dups string) error {
+	if lay.dedupeKey == "" {
+		return wh.Exec(ctx, "CREATE TABLE "+dups+" AS SELECT line FROM "+class+" WHERE FALSE")
+	}
+	d := wh.Dialect()
+	k := d.QuoteIdent(lay.dedupeKey)
+	return wh.Exec(ctx, fmt.Sprintf(`CREATE TABLE %[1]s AS
+WITH firsts AS (
+	SELECT %[2]s AS k, min(line) AS first_line FROM %[3]s
+	WHERE failed = 0 AND %[2]s IS NOT NULL GROUP BY %[2]s
+)
+SELECT c.line FROM %[3]s c JOIN firsts f ON c.%[2]s = f.k
+WHERE c.failed = 0 AND c.line <> f.first_line
+UNION ALL
+SELECT first_line FROM firsts WHERE k IN (SELECT %[2]s FROM %[4]s)`, dups, k, class, d.Relation(raw)))
+}
+
+func countRows(ctx context.Context, wh warehouse.Warehouse, class, dups string, fr *FileResult) error {
+	rows, err := wh.Query(ctx, fmt.Sprintf(`SELECT coalesce(reason, '~loaded') AS k, count(*) FROM %s GROUP BY 1
+		UNION ALL SELECT '~duplicate', count(*) FROM %s`, class, dups))
 	if err != nil {
 		return fmt.Errorf("count rows: %w", err)
 	}
@@ -237,9 +266,11 @@ func countRows(ctx context.Context, wh warehouse.Warehouse, class string, fr *Fi
 		fr.Rows += n
 		switch k {
 		case "~loaded":
-			fr.Loaded = n
+			fr.Loaded += n
 		case "~duplicate":
 			fr.Duplicates = n
+			fr.Loaded -= n
+			fr.Rows -= n // already counted among the good rows
 		default:
 			fr.Quarantined += n
 			fr.ByReason[k] = n
@@ -346,3 +377,9 @@ func (nopReporter) Start(int, int64)          {}
 func (nopReporter) FileStarted(string, int64) {}
 func (nopReporter) Bytes(int64)               {}
 func (nopReporter) FileDone(FileResult)       {}
+
+func debugT(what string, start time.Time) {
+	if os.Getenv("CDP_DEBUG_TIMING") != "" {
+		fmt.Fprintf(os.Stderr, "%s %.2fs\n", what, time.Since(start).Seconds())
+	}
+}

@@ -29,6 +29,12 @@ type Dialect interface {
 	// JSONExtractMany parses text once and returns an array of the JSON values at the dotted
 	// paths (NULL elements where a path is absent), or NULL when text is not valid JSON.
 	JSONExtractMany(text string, paths []string) string
+	// JSONValueType is the JSON type ('string', 'integer', 'number', 'boolean', 'object',
+	// 'array', 'null') of an element of JSONExtractMany; NULL when the element is NULL.
+	JSONValueType(value string) string
+	// JSONValueText is an element of JSONExtractMany as text: strings unquoted, other scalars
+	// and containers as their JSON text. typ is its JSONValueType, computed once by the caller.
+	JSONValueText(value, typ string) string
 	// Element is the i-th (0-based) element of an array expression.
 	Element(array string, i int) string
 	// Hash renders a stable 64-bit hash of the expressions.

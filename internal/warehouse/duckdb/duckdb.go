@@ -54,8 +54,10 @@ func OpenDuckDB(ctx context.Context, cfg warehouse.Config) (*Warehouse, error) {
 	}
 	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
 		// Timestamps are shown and compared in UTC whatever the host's zone, so results do not
-		// depend on where cdp runs.
-		_, err := execer.ExecContext(ctx, "SET TimeZone = 'UTC'", nil)
+		// depend on where cdp runs. This runs for every new pooled connection, long after Open
+		// returned, so it must not use Open's ctx: once that is cancelled, no connection could
+		// be made.
+		_, err := execer.ExecContext(context.Background(), "SET TimeZone = 'UTC'", nil)
 		return err
 	})
 	if err != nil {
@@ -149,6 +151,7 @@ func (w *Warehouse) Columns(ctx context.Context, rel warehouse.Relation) ([]ware
 		if err := rows.Scan(&c.Name, &c.Type, &c.Nullable); err != nil {
 			return nil, err
 		}
+		c.Type = catalogTypeNames.Replace(c.Type)
 		cols = append(cols, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -159,6 +162,13 @@ func (w *Warehouse) Columns(ctx context.Context, rel warehouse.Relation) ([]ware
 	}
 	return cols, nil
 }
+
+// catalogTypeNames maps the catalog's spelling of types to the one the driver reports for query
+// results and Dialect.Type renders, so Columns, Rows.Columns and Dialect.Type agree.
+var catalogTypeNames = strings.NewReplacer(
+	"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ",
+	"TIME WITH TIME ZONE", "TIMETZ",
+)
 
 func (w *Warehouse) DropStaged(ctx context.Context, name string) error {
 	return w.Exec(ctx, "DROP TABLE IF EXISTS "+stageRef(name))

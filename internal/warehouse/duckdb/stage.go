@@ -2,7 +2,6 @@ package duckdb
 
 import (
 	"bufio"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -33,6 +32,15 @@ func (w *Warehouse) Load(ctx context.Context, req warehouse.LoadRequest) (wareho
 		return res, err
 	}
 	defer in.Close()
+	if req.Format == warehouse.FormatLines && in.gz == nil {
+		if info, err := in.file.Stat(); err == nil && info.Size() >= 2*minSplit {
+			if err := w.stageLinesParallel(ctx, req.Path, info.Size(), res.Table, req.Progress, &res); err != nil {
+				_ = w.DropStaged(context.Background(), req.Name)
+				return res, fmt.Errorf("stage %s: %w", req.Path, err)
+			}
+			return res, nil
+		}
+	}
 	switch req.Format {
 	case warehouse.FormatLines:
 		err = w.stageLines(ctx, in, res.Table, &res)
@@ -104,14 +112,19 @@ type countingReader struct {
 	n        int64
 	last     int64
 	progress func(int64)
+	delta    bool // report bytes read since the last report instead of the running total
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
 	if c.progress != nil && (c.n-c.last >= 4<<20 || err == io.EOF) {
+		if c.delta {
+			c.progress(c.n - c.last)
+		} else {
+			c.progress(c.n)
+		}
 		c.last = c.n
-		c.progress(c.n)
 	}
 	return n, err
 }
@@ -151,47 +164,9 @@ func (w *Warehouse) stageLines(ctx context.Context, in io.Reader, table string, 
 		return err
 	}
 	return w.withAppender(ctx, table, func(app *duckdb.Appender) error {
-		r := bufio.NewReaderSize(in, 1<<20)
-		var long []byte // holds a line longer than the buffer
-		var n int64
-		for {
-			chunk, err := r.ReadSlice('\n')
-			if errors.Is(err, bufio.ErrBufferFull) {
-				long = append(long, chunk...)
-				continue
-			}
-			if err != nil && !errors.Is(err, io.EOF) {
-				return err
-			}
-			line := chunk
-			if long != nil {
-				line = append(long, chunk...)
-				long = nil
-			}
-			if len(line) == 0 && errors.Is(err, io.EOF) {
-				break
-			}
-			n++
-			line = bytes.TrimSuffix(line, []byte("\n"))
-			line = bytes.TrimSuffix(line, []byte("\r"))
-			var appendErr error
-			if utf8.Valid(line) {
-				appendErr = app.AppendRow(n, bytesAsString(line), nil)
-			} else {
-				appendErr = app.AppendRow(n, nil, bytes.Clone(line))
-			}
-			if appendErr != nil {
-				return fmt.Errorf("line %d: %w", n, appendErr)
-			}
-			if n%65536 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if errors.Is(err, io.EOF) {
-				break
-			}
-		}
+		n, err := appendLines(ctx, app, in, 1)
 		res.Rows = n
-		return nil
+		return err
 	})
 }
 
@@ -231,6 +206,11 @@ func (w *Warehouse) stageCSV(ctx context.Context, in io.Reader, table string, re
 				fields, perr = cr.Read()
 			}
 			if res.Header == nil {
+				// Spreadsheet exports often start with a UTF-8 byte order mark; it is not part of
+				// the first column's name.
+				if len(fields) > 0 {
+					fields[0] = strings.TrimPrefix(fields[0], "\uFEFF")
+				}
 				if perr != nil {
 					return fmt.Errorf("line %d: header: %v", start, perr)
 				}
@@ -270,26 +250,53 @@ func csvErrText(err error) string {
 	return "malformed CSV: " + err.Error()
 }
 
-// readRecord reads physical lines until the double quotes seen are balanced, returning the
+// readRecord reads physical lines until the record ends outside a quoted field, returning the
 // record's bytes and how many lines it spans.
 func readRecord(r *bufio.Reader) ([]byte, int64, error) {
 	var rec []byte
 	var lines int64
-	quotes := 0
+	inQuotes, fieldStart := false, true
 	for {
 		line, err := r.ReadBytes('\n')
 		if len(line) > 0 {
 			lines++
 			rec = append(rec, line...)
-			quotes += bytes.Count(line, []byte{'"'})
+			inQuotes, fieldStart = scanQuotes(line, inQuotes, fieldStart)
 		}
 		if err != nil {
 			return rec, lines, err
 		}
-		if quotes%2 == 0 {
+		if !inQuotes {
 			return rec, lines, nil
 		}
 	}
+}
+
+// scanQuotes follows RFC 4180 quoting over one line: a quote opens a quoted field only at the
+// start of a field; inside one, "" is an escaped quote and a lone quote closes it. A bare quote
+// inside an unquoted field changes nothing (encoding/csv reports it), so one stray quote cannot
+// swallow the records after it.
+func scanQuotes(line []byte, inQuotes, fieldStart bool) (bool, bool) {
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case inQuotes:
+			if c == '"' {
+				if i+1 < len(line) && line[i+1] == '"' {
+					i++
+					continue
+				}
+				inQuotes = false
+			}
+		case c == '"' && fieldStart:
+			inQuotes, fieldStart = true, false
+		case c == ',' || c == '\n':
+			fieldStart = true
+		default:
+			fieldStart = false
+		}
+	}
+	return inQuotes, fieldStart
 }
 
 func (w *Warehouse) stageParquet(ctx context.Context, path string, in *input, table string, res *warehouse.LoadResult) error {
