@@ -12,7 +12,6 @@ import (
 	"os"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -37,10 +36,16 @@ func (w *Warehouse) stageLinesParallel(ctx context.Context, path string, size in
 	if err != nil {
 		return err
 	}
-	var done atomic.Int64
+	// Workers report under a lock, so Progress is called by one goroutine at a time with a
+	// running total that never goes backwards (an atomic add alone lets two reports swap).
+	var pmu sync.Mutex
+	var done int64
 	report := func(n int64) {
 		if progress != nil {
-			progress(done.Add(n))
+			pmu.Lock()
+			defer pmu.Unlock()
+			done += n
+			progress(done)
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
