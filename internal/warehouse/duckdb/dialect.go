@@ -49,6 +49,11 @@ func (Dialect) Type(portable string) string {
 }
 
 func (d Dialect) TryCast(expr, portable string) string {
+	if portable == "integer" {
+		// DuckDB rounds '4.5' to 5 when casting to an integer; an integer contract must reject
+		// it instead (as BigQuery does), so only whole-number text is cast.
+		return "CASE WHEN regexp_full_match(trim(CAST(" + expr + " AS VARCHAR)), '[+-]?[0-9]+') THEN TRY_CAST(" + expr + " AS BIGINT) END"
+	}
 	return "TRY_CAST(" + expr + " AS " + d.Type(portable) + ")"
 }
 

@@ -143,7 +143,7 @@ func (s *suite) testTryCast(t *testing.T) {
 		in       []string
 		want     []string // rendered as text after the cast; nullMark for NULL
 	}{
-		{"integer", []string{"42", "-7", "abc", "", "1e400", "99999999999999999999"}, []string{"42", "-7", nullMark, nullMark, nullMark, nullMark}},
+		{"integer", []string{"42", "-7", "abc", "", "1e400", "99999999999999999999", "4.5", " 12 "}, []string{"42", "-7", nullMark, nullMark, nullMark, nullMark, nullMark, "12"}},
 		{"number", []string{"1.5", "-0.25", "abc", "", "1.2.3"}, []string{"1.5", "-0.25", nullMark, nullMark, nullMark}},
 		{"boolean", []string{"true", "false", "maybe", "", "2"}, []string{"true", "false", nullMark, nullMark, nullMark}},
 		{"timestamp", []string{"2024-01-02 03:04:05+00:00", "not a time", "2024-13-45 00:00:00+00:00", ""}, []string{"2024-01-02T03:04:05Z", nullMark, nullMark, nullMark}},
