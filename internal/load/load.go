@@ -209,7 +209,7 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 		sel = append(sel, m.expr)
 	}
 	name := filepath.ToSlash(file)
-	err = wh.ExecAtomic(ctx,
+	stmts := []string{
 		fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE failed = 0 AND line NOT IN (SELECT line FROM %s)",
 			d.Relation(raw), strings.Join(cols, ", "), strings.Join(sel, ", "), class, dups),
 		fmt.Sprintf(`INSERT INTO %s (load_id, source_file, line, reason, detail, original_text, original_bytes, quarantined_at)
@@ -219,7 +219,12 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 			Source: src.Name, Checksum: staged.Checksum, File: name, LoadID: loadID, Bytes: staged.Bytes,
 			RowsRead: fr.Rows, RowsLoaded: fr.Loaded, Duplicates: fr.Duplicates, Quarantined: fr.Quarantined,
 		}),
-	)
+	}
+	if fr.Loaded > 0 {
+		// Models reading the raw table rebuild only when its data version moved.
+		stmts = append(stmts, state.BumpDataVersion(d, raw, "load "+name))
+	}
+	err = wh.ExecAtomic(ctx, stmts...)
 	if err != nil {
 		return fail(fmt.Errorf("commit: %w", err))
 	}

@@ -10,6 +10,11 @@ import (
 // Ledger is the load ledger: one row per file committed to a raw table.
 var Ledger = warehouse.Relation{Schema: warehouse.StateSchema, Name: "load_ledger"}
 
+// DataVersions records every change to a relation's data (a load, a rebuild) as a new row with
+// the next version number; a relation's data version is its largest. Append-only, so bumping a
+// version is a plain INSERT that any engine can run inside the transaction that changed the data.
+var DataVersions = warehouse.Relation{Schema: warehouse.StateSchema, Name: "data_versions"}
+
 // Ensure creates the _cdp schema and its tables if they do not exist yet. It is cheap and
 // idempotent, so every command that touches state calls it first.
 func Ensure(ctx context.Context, wh warehouse.Warehouse) error {
@@ -30,6 +35,12 @@ func Ensure(ctx context.Context, wh warehouse.Warehouse) error {
 			loaded_at %s NOT NULL
 		)`, d.Relation(Ledger), t("string"), t("string"), t("string"), t("string"), t("integer"),
 			t("integer"), t("integer"), t("integer"), t("integer"), t("timestamp")),
+		fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
+			relation %s NOT NULL,
+			version %s NOT NULL,
+			changed_at %s NOT NULL,
+			reason %s
+		)`, d.Relation(DataVersions), t("string"), t("integer"), t("timestamp"), t("string")),
 	}
 	for _, s := range stmts {
 		if err := wh.Exec(ctx, s); err != nil {
@@ -79,4 +90,50 @@ func LoadedFile(ctx context.Context, wh warehouse.Warehouse, source, checksum st
 		return "", false, err
 	}
 	return file, true, nil
+}
+
+// BumpDataVersion renders the statement that records a change to rel's data. Run it in the same
+// transaction as the change, so a version never exists without its data or the other way round.
+func BumpDataVersion(d warehouse.Dialect, rel warehouse.Relation, reason string) string {
+	name := d.QuoteString(rel.String())
+	return fmt.Sprintf("INSERT INTO %[1]s (relation, version, changed_at, reason) SELECT %[2]s, coalesce(max(version), 0) + 1, %[3]s, %[4]s FROM %[1]s WHERE relation = %[2]s",
+		d.Relation(DataVersions), name, d.Now(), d.QuoteString(reason))
+}
+
+// DataVersion returns rel's current data version, 0 if it never changed.
+func DataVersion(ctx context.Context, wh warehouse.Warehouse, rel warehouse.Relation) (int64, error) {
+	d := wh.Dialect()
+	rows, err := wh.Query(ctx, fmt.Sprintf("SELECT coalesce(max(version), 0) FROM %s WHERE relation = %s",
+		d.Relation(DataVersions), d.QuoteString(rel.String())))
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	var v int64
+	if rows.Next() {
+		if err := rows.Scan(&v); err != nil {
+			return 0, err
+		}
+	}
+	return v, rows.Err()
+}
+
+// DataVersionsAll returns every relation's current data version, for deciding in one query
+// which models need a rebuild.
+func DataVersionsAll(ctx context.Context, wh warehouse.Warehouse) (map[string]int64, error) {
+	rows, err := wh.Query(ctx, fmt.Sprintf("SELECT relation, max(version) FROM %s GROUP BY relation", wh.Dialect().Relation(DataVersions)))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var rel string
+		var v int64
+		if err := rows.Scan(&rel, &v); err != nil {
+			return nil, err
+		}
+		out[rel] = v
+	}
+	return out, rows.Err()
 }
