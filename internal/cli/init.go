@@ -1,10 +1,9 @@
 package cli
 
 import (
-	"path/filepath"
-
 	"github.com/spf13/cobra"
 
+	"github.com/cdp-dev/cdp/internal/config"
 	"github.com/cdp-dev/cdp/internal/scaffold"
 )
 
@@ -24,21 +23,19 @@ named "events" with its data contract, and the models/, syncs/ and seeds/ folder
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Dir = args[0]
-			if opts.Name == "" {
-				abs, err := filepath.Abs(opts.Dir)
-				if err != nil {
-					return err
-				}
-				opts.Name = filepath.Base(abs)
-			}
+			// An empty name lets scaffold derive a valid one from the folder ("2026 shop" -> "_2026_shop").
 			files, err := scaffold.Write(opts.Dir, opts.Name)
 			if err != nil {
 				return err
 			}
-			if app.JSON {
-				return app.PrintJSON(map[string]any{"dir": opts.Dir, "name": opts.Name, "files": files})
+			name := opts.Name
+			if p, err := config.Load(opts.Dir); err == nil {
+				name = p.Name
 			}
-			app.Human("Created project %q in %s:\n", opts.Name, opts.Dir)
+			if app.JSON {
+				return app.PrintJSON(map[string]any{"dir": opts.Dir, "name": name, "files": files})
+			}
+			app.Human("Created project %q in %s:\n", name, opts.Dir)
 			for _, f := range files {
 				app.Human("  %s\n", f)
 			}

@@ -250,6 +250,8 @@ func jsonValue(v any) any {
 		return x.UTC().Format(time.RFC3339Nano)
 	case *big.Int:
 		return json.Number(x.String())
+	case json.Number:
+		return x
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {

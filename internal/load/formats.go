@@ -223,7 +223,13 @@ func parquetLayout(d warehouse.Dialect, c *config.Contract) *layout {
 			col := "s." + d.QuoteIdent(f.Name)
 			return "CAST(" + col + " AS VARCHAR)", col, true
 		}
-		q, _, err := tableClassified(d, c, staged, read, nil, "CAST(to_json(s) AS VARCHAR)", strings.Join(fileColumns, ", "))
+		// The row as the file had it: only the file's own columns, not cdp's line and check columns.
+		fields := make([]string, len(fileColumns))
+		for i, fc := range fileColumns {
+			fields[i] = d.QuoteString(fc) + ": s." + d.QuoteIdent(fc)
+		}
+		original := "CAST(to_json({" + strings.Join(fields, ", ") + "}) AS VARCHAR)"
+		q, _, err := tableClassified(d, c, staged, read, nil, original, strings.Join(fileColumns, ", "))
 		return q, err
 	}
 	return l

@@ -4,11 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -236,5 +238,35 @@ func (r *resultRows) Values() ([]any, error) {
 	if err := r.rows.Scan(ptrs...); err != nil {
 		return nil, err
 	}
+	for i, v := range vals {
+		vals[i] = portableValue(r.cols[i].Type, v)
+	}
 	return vals, nil
+}
+
+// portableValue turns the driver's engine-specific values into the plain Go values Rows.Values
+// promises: decimals as json.Number (exact, and a number in JSON), UUIDs, intervals and times of
+// day as text, dates as "2006-01-02" rather than a midnight timestamp.
+func portableValue(typ string, v any) any {
+	switch x := v.(type) {
+	case duckdb.Decimal:
+		return json.Number(x.String())
+	case *duckdb.Decimal:
+		return json.Number(x.String())
+	case duckdb.Interval:
+		return fmt.Sprintf("%d months %d days %s", x.Months, x.Days, time.Duration(x.Micros)*time.Microsecond)
+	case []byte:
+		if typ == "UUID" && len(x) == 16 {
+			u := duckdb.UUID(x)
+			return u.String()
+		}
+	case time.Time:
+		if typ == "DATE" {
+			return x.Format("2006-01-02")
+		}
+		if strings.HasPrefix(typ, "TIME") && !strings.HasPrefix(typ, "TIMESTAMP") {
+			return x.Format("15:04:05.999999")
+		}
+	}
+	return v
 }
