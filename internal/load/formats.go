@@ -42,7 +42,11 @@ func segmentLayout(d warehouse.Dialect, c *config.Contract) *layout {
 		var expr string
 		switch sc.typ {
 		case "json":
-			expr = j.value(sc.path)
+			// Objects are checked (they must be objects) but read from the payload: storing them
+			// too would write most of each event twice (see payloadColumn).
+			j.index(sc.path)
+			cols = append(cols, column{name: sc.col, typ: sc.typ, expr: j.value(sc.path), virtualPath: sc.path})
+			continue
 		case "timestamp":
 			expr = d.TryCast(j.text(sc.path), "timestamp")
 		default:

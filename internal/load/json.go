@@ -67,7 +67,7 @@ func (j *jsonFields) classified(staged string, checks []check, cols []column, pl
 	failed, code, detail := classify(d, all, plan)
 	var sel, elems, typed []string
 	for _, c := range cols {
-		if c.fromOriginal {
+		if c.fromOriginal || isVirtual(d, c) {
 			continue
 		}
 		sel = append(sel, "CASE WHEN failed = 0 THEN "+c.expr+" END AS "+d.QuoteIdent(c.name))

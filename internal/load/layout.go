@@ -16,6 +16,9 @@ type column struct {
 	// fromOriginal: the column is the row's original text, which the classified table already
 	// holds as original_text, so it is not computed (or stored) twice.
 	fromOriginal bool
+	// virtualPath, when set, makes the column the JSON value at this path of the payload,
+	// computed at read time on engines that can (Dialect.VirtualColumn) instead of stored.
+	virtualPath string
 }
 
 // layout is what a source format contributes to the load pipeline: how to stage its files, the

@@ -197,6 +197,9 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 	cols := make([]string, 0, len(lay.columns)+4)
 	sel := make([]string, 0, cap(cols))
 	for _, c := range lay.columns {
+		if isVirtual(d, c) {
+			continue
+		}
 		cols = append(cols, d.QuoteIdent(c.name))
 		if c.fromOriginal {
 			sel = append(sel, "original_text")
@@ -299,6 +302,9 @@ func ensureTables(ctx context.Context, wh warehouse.Warehouse, lay *layout, raw,
 		defs := make([]string, len(want))
 		for i, c := range want {
 			defs[i] = d.QuoteIdent(c.name) + " " + d.Type(c.typ)
+			if isVirtual(d, c) {
+				defs[i] = d.VirtualColumn(c.name, c.typ, d.JSONValue(d.QuoteIdent(payloadColumn.name), c.virtualPath))
+			}
 		}
 		if err := wh.Exec(ctx, fmt.Sprintf("CREATE TABLE %s (\n\t%s\n)", d.Relation(raw), strings.Join(defs, ",\n\t"))); err != nil {
 			return fmt.Errorf("create %s: %w", raw, err)
@@ -312,6 +318,9 @@ func ensureTables(ctx context.Context, wh warehouse.Warehouse, lay *layout, raw,
 		}
 		for _, c := range want {
 			typ, ok := have[c.name]
+			if !ok && isVirtual(d, c) {
+				return fmt.Errorf("%s has no column %s; it was created by an older cdp: rename it and load again, or add the column yourself", raw, c.name)
+			}
 			if !ok {
 				if err := wh.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", d.Relation(raw), d.QuoteIdent(c.name), d.Type(c.typ))); err != nil {
 					return fmt.Errorf("add column %s to %s: %w", c.name, raw, err)
@@ -387,4 +396,9 @@ func debugT(what string, start time.Time) {
 	if os.Getenv("CDP_DEBUG_TIMING") != "" {
 		fmt.Fprintf(os.Stderr, "%s %.2fs\n", what, time.Since(start).Seconds())
 	}
+}
+
+// isVirtual reports whether the column is computed by the engine rather than stored.
+func isVirtual(d warehouse.Dialect, c column) bool {
+	return c.virtualPath != "" && d.VirtualColumn(c.name, c.typ, "NULL") != ""
 }

@@ -41,6 +41,9 @@ type Dialect interface {
 	Hash(exprs ...string) string
 	// Now is the current timestamp.
 	Now() string
+	// VirtualColumn renders a column definition computed from other columns at read time, or ""
+	// when the engine cannot (the caller then stores the column).
+	VirtualColumn(name, portable, expr string) string
 	// CreateSchema creates a schema if it does not exist.
 	CreateSchema(name string) string
 }

@@ -145,3 +145,7 @@ func (Dialect) JSONValueType(value string) string {
 func (Dialect) JSONValueText(value, typ string) string {
 	return "CASE " + typ + " WHEN 'string' THEN json_extract_string(" + value + ", '$') WHEN 'null' THEN NULL ELSE CAST(" + value + " AS VARCHAR) END"
 }
+
+func (d Dialect) VirtualColumn(name, portable, expr string) string {
+	return d.QuoteIdent(name) + " " + d.Type(portable) + " GENERATED ALWAYS AS (" + expr + ") VIRTUAL"
+}
