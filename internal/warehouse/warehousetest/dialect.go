@@ -529,3 +529,22 @@ func (s *suite) testNow(t *testing.T) {
 		t.Errorf("Now() = %v, want about %v", now, time.Now())
 	}
 }
+
+// testVirtualColumn: an engine that offers virtual columns computes them from the row on read;
+// one that does not returns "" and callers store the column instead.
+func (s *suite) testVirtualColumn(t *testing.T) {
+	w := s.open(t)
+	d := w.Dialect()
+	def := d.VirtualColumn("ctx", "json", d.JSONValue("payload", "context"))
+	if def == "" {
+		t.Skip("engine has no virtual columns")
+	}
+	r := d.Relation(rel("virtual"))
+	mustExec(t, w, "CREATE TABLE "+r+" (id "+d.Type("integer")+", payload "+d.Type("string")+", "+def+")")
+	mustExec(t, w, "INSERT INTO "+r+` (id, payload) VALUES (1, '{"context":{"ip":"10.0.0.1"}}'), (2, '{}')`)
+	got := queryValues(t, w, "SELECT id, "+d.JSONString("ctx", "ip")+" FROM "+r+" ORDER BY id")
+	want := [][]any{{int64(1), "10.0.0.1"}, {int64(2), nil}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("virtual column (-want +got):\n%s", diff)
+	}
+}

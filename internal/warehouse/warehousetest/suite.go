@@ -88,6 +88,7 @@ func RunWith(t *testing.T, open func(t *testing.T) warehouse.Warehouse, opts Opt
 		{"JSONExtractMany", s.testJSONExtractMany},
 		{"Hash", s.testHash},
 		{"Now", s.testNow},
+		{"VirtualColumn", s.testVirtualColumn},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
