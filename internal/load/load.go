@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -168,7 +167,6 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 		return fail(err)
 	}
 	fr.Checksum, fr.Bytes = staged.Checksum, staged.Bytes
-	debugT("stage", start)
 	if prev, ok, err := state.LoadedFile(ctx, wh, src.Name, staged.Checksum); err != nil {
 		return fail(err)
 	} else if ok {
@@ -189,11 +187,9 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 	if err := markDuplicates(ctx, wh, lay, raw, class, dups); err != nil {
 		return fail(fmt.Errorf("find duplicates: %w", err))
 	}
-	debugT("classify", start)
 	if err := countRows(ctx, wh, class, dups, &fr); err != nil {
 		return fail(err)
 	}
-	debugT("count", start)
 	cols := make([]string, 0, len(lay.columns)+4)
 	sel := make([]string, 0, cap(cols))
 	for _, c := range lay.columns {
@@ -231,7 +227,6 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 	if err != nil {
 		return fail(fmt.Errorf("commit: %w", err))
 	}
-	debugT("commit", start)
 	fr.Status = "loaded"
 	return fr
 }
@@ -391,12 +386,6 @@ func (nopReporter) Start(int, int64)          {}
 func (nopReporter) FileStarted(string, int64) {}
 func (nopReporter) Bytes(int64)               {}
 func (nopReporter) FileDone(FileResult)       {}
-
-func debugT(what string, start time.Time) {
-	if os.Getenv("CDP_DEBUG_TIMING") != "" {
-		fmt.Fprintf(os.Stderr, "%s %.2fs\n", what, time.Since(start).Seconds())
-	}
-}
 
 // isVirtual reports whether the column is computed by the engine rather than stored.
 func isVirtual(d warehouse.Dialect, c column) bool {
