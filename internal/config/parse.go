@@ -81,6 +81,9 @@ type parser struct {
 	// contracts caches contract files by path, so a file two sources share is read and its
 	// problems reported once. nil means the file had errors.
 	contracts map[string]*Contract
+	// raw keeps strings as written (no ${VAR} expansion), for files other packages own
+	// through Reader. Parse never sets it.
+	raw bool
 }
 
 var projectKeys = []string{

@@ -189,6 +189,9 @@ func (p *parser) str(file, where string, n *yaml.Node) (string, bool) {
 		p.errorf(file, n, "%s must be a single value, got %s", label(file, where), describe(n))
 		return "", false
 	}
+	if p.raw {
+		return n.Value, true
+	}
 	v, err := expand(n.Value, p.lookupEnv)
 	if err != nil {
 		p.errorf(file, n, "%s", err)
