@@ -78,3 +78,17 @@ func layoutFor(d warehouse.Dialect, src *config.Source) (*layout, error) {
 	}
 	return nil, fmt.Errorf("source %q: unknown format %q (want segment, ndjson, csv or parquet)", src.Name, src.Format)
 }
+
+// RawColumns describes the raw table `cdp load` creates for src (in order, with engine types),
+// so models reading it can be checked before anything is loaded.
+func RawColumns(d warehouse.Dialect, src *config.Source) ([]warehouse.Column, error) {
+	lay, err := layoutFor(d, src)
+	if err != nil {
+		return nil, err
+	}
+	var cols []warehouse.Column
+	for _, c := range append(append([]column{}, lay.columns...), metaColumns(d, "", "")...) {
+		cols = append(cols, warehouse.Column{Name: c.name, Type: d.Type(c.typ), Nullable: true})
+	}
+	return cols, nil
+}

@@ -3,6 +3,7 @@ package run
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cdp-dev/cdp/internal/warehouse"
@@ -132,6 +133,7 @@ func (b *builder) incremental(ctx context.Context) error {
 		fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s", d.Relation(n.Relation), list, list, d.Relation(tmp)),
 		"DROP TABLE "+d.Relation(tmp))
 	b.res.Rows = rows
+	b.dataUnchanged = rows == 0 && !slices.ContainsFunc(stmts, func(s string) bool { return strings.HasPrefix(s, "ALTER ") })
 	if err := b.commit(ctx, stmts, "table"); err != nil {
 		return err
 	}

@@ -165,3 +165,25 @@ func TestIncrementalSchemaChange(t *testing.T) {
 		}
 	})
 }
+
+// An incremental run that finds nothing new changes no data, so it must not move the model's
+// data version: the table downstream of it is skipped, not rebuilt.
+func TestIncrementalWithNoNewRowsKeepsDownstreamUnchanged(t *testing.T) {
+	wh := openWH(t)
+	loadEvents(t, wh)
+	inc := incremental(nil, "id, ts, v")
+	down := model("down", "table", "select count(*) as n from main.inc", "model.inc")
+	res := run(t, wh, []*compile.Node{inc, down})
+	if r := result(t, res, "model.down"); r.Status != StatusSuccess {
+		t.Fatalf("first run: %+v", r)
+	}
+	// A new row in the source that the incremental filter does not select (ts not newer).
+	appendSource(t, wh, "raw", "events", "values (7, 0, 'old')")
+	res = run(t, wh, []*compile.Node{incremental(nil, "id, ts, v"), model("down", "table", "select count(*) as n from main.inc", "model.inc")})
+	if r := result(t, res, "model.inc"); r.Status != StatusSuccess || r.Rows != 0 {
+		t.Fatalf("incremental: %+v", r)
+	}
+	if r := result(t, res, "model.down"); r.Status != StatusSkippedUnchanged {
+		t.Errorf("downstream of an incremental that inserted nothing: %+v, want skipped_unchanged", r)
+	}
+}

@@ -73,6 +73,9 @@ type builder struct {
 	startedAt time.Time
 	record    state.ModelState
 	seed      *seedFile // seeds only
+	// dataUnchanged: the commit changes no rows (an incremental run that found nothing new),
+	// so the data version stays and downstream models can skip.
+	dataUnchanged bool
 }
 
 // view replaces the view in one transaction: a view with SQL errors fails its CREATE and the
@@ -203,9 +206,10 @@ func (b *builder) commit(ctx context.Context, stmts []string, kind string) error
 	b.res.Seconds = time.Since(b.startedAt).Seconds()
 	b.res.Status = StatusSuccess
 	stmts = append(stmts, state.RecordModelState(d, b.record)...)
-	stmts = append(stmts,
-		state.BumpDataVersion(d, n.Relation, "build "+n.ID),
-		state.InsertRunLog(d, e.logEntry(n, b.res, b.startedAt)))
+	if !b.dataUnchanged {
+		stmts = append(stmts, state.BumpDataVersion(d, n.Relation, "build "+n.ID))
+	}
+	stmts = append(stmts, state.InsertRunLog(d, e.logEntry(n, b.res, b.startedAt)))
 	e.swapMu.Lock()
 	err := e.wh.ExecAtomic(ctx, stmts...)
 	e.swapMu.Unlock()
@@ -215,9 +219,11 @@ func (b *builder) commit(ctx context.Context, stmts []string, kind string) error
 	}
 	b.res.logged = true
 	e.setKind(n.Relation, kind)
-	e.mu.Lock()
-	e.versions[n.Relation.String()]++
-	e.mu.Unlock()
+	if !b.dataUnchanged {
+		e.mu.Lock()
+		e.versions[n.Relation.String()]++
+		e.mu.Unlock()
+	}
 	return nil
 }
 
