@@ -1,0 +1,2 @@
+
+select order_id, amount from "main"."stg_orders"

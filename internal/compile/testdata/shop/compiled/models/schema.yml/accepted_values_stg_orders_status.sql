@@ -1,0 +1,1 @@
+SELECT "status", count(*) AS n FROM "main"."stg_orders" WHERE "status" IS NOT NULL AND "status" NOT IN ('placed', 'shipped') GROUP BY "status"

@@ -1,0 +1,1 @@
+SELECT * FROM "main"."stg_orders" WHERE "order_id" IS NULL

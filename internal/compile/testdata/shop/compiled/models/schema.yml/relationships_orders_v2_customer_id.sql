@@ -1,0 +1,1 @@
+SELECT child."customer_id" FROM "main"."orders_v2" AS child LEFT JOIN "main"."stg_orders" AS parent ON child."customer_id" = parent."customer_id" WHERE child."customer_id" IS NOT NULL AND parent."customer_id" IS NULL

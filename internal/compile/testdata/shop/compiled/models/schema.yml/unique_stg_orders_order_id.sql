@@ -1,0 +1,1 @@
+SELECT "order_id", count(*) AS n FROM "main"."stg_orders" WHERE "order_id" IS NOT NULL GROUP BY "order_id" HAVING count(*) > 1

@@ -1,0 +1,1 @@
+select * from "main"."orders_v2" where amount < 0
