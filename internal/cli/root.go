@@ -3,14 +3,17 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/cdp-dev/cdp/internal/config"
+	"github.com/cdp-dev/cdp/internal/project"
 	"github.com/cdp-dev/cdp/internal/warehouse"
 	// Engines register themselves with the warehouse package.
 	_ "github.com/cdp-dev/cdp/internal/warehouse/duckdb"
@@ -53,6 +56,12 @@ A project is a directory with a cdp.yaml; start one with "cdp init DIR".`,
 		NewCmdLoad(app, nil),
 		NewCmdSQL(app, nil),
 		NewCmdGenerate(app),
+		NewCmdCompile(app),
+		NewCmdRun(app),
+		NewCmdTest(app),
+		NewCmdBuild(app),
+		NewCmdSeed(app),
+		NewCmdSource(app),
 	)
 	return root
 }
@@ -76,9 +85,20 @@ func minArgs(n int) cobra.PositionalArgs {
 	}
 }
 
-// Project reads the project at --project-dir.
+// Project reads the project at --project-dir: its cdp.yaml, or for a dbt project without one,
+// the configuration derived from dbt_project.yml.
 func (a *App) Project() (*config.Project, error) {
-	return config.Load(a.ProjectDir)
+	p, err := config.Load(a.ProjectDir)
+	if errors.Is(err, config.ErrNoProject) {
+		if _, statErr := os.Stat(filepath.Join(a.ProjectDir, "dbt_project.yml")); statErr == nil {
+			proj, err := project.Load(a.ProjectDir, nil)
+			if err != nil {
+				return nil, err
+			}
+			return proj.Config, nil
+		}
+	}
+	return p, err
 }
 
 // OpenWarehouse opens the --target warehouse of a project, holding the single-writer lock until
