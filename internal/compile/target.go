@@ -9,7 +9,10 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // ManifestVersion is the format version of manifest.json that this package writes.
@@ -159,18 +162,34 @@ func WriteTarget(dir string, r *Result) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
+	// Thousands of small files: create each directory once, then write in parallel (the cost
+	// is system calls, which overlap well).
+	type job struct{ name, content string }
+	var jobs []job
+	dirs := map[string]bool{}
 	for _, id := range sortedKeys(files) {
 		n := r.Nodes[id]
 		rel := strings.TrimPrefix(files[id], "compiled/")
-		if err := writeFile(filepath.Join(tmp, filepath.FromSlash(rel)), n.SQL); err != nil {
-			return err
-		}
+		name := filepath.Join(tmp, filepath.FromSlash(rel))
+		dirs[filepath.Dir(name)] = true
+		jobs = append(jobs, job{name, n.SQL})
 		if n.IncrementalSQL != "" {
 			inc := strings.TrimSuffix(rel, ".sql") + ".incremental.sql"
-			if err := writeFile(filepath.Join(tmp, filepath.FromSlash(inc)), n.IncrementalSQL); err != nil {
-				return err
-			}
+			jobs = append(jobs, job{filepath.Join(tmp, filepath.FromSlash(inc)), n.IncrementalSQL})
 		}
+	}
+	for d := range dirs {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	var g errgroup.Group
+	g.SetLimit(4 * runtime.GOMAXPROCS(0))
+	for _, j := range jobs {
+		g.Go(func() error { return os.WriteFile(j.name, []byte(j.content), 0o644) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	compiled := filepath.Join(dir, "compiled")
 	old := ""
@@ -199,13 +218,6 @@ func WriteTarget(dir string, r *Result) error {
 	}
 	data = append(data, '\n')
 	return writeFileAtomic(filepath.Join(dir, "manifest.json"), data)
-}
-
-func writeFile(name, content string) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(name, []byte(content), 0o644)
 }
 
 func writeFileAtomic(name string, data []byte) error {
