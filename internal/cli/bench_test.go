@@ -19,7 +19,7 @@ func writeProject(b *testing.B, n int) string {
 	files := map[string]string{
 		"cdp.yaml": "name: bench\ntarget: dev\ntargets:\n  dev:\n    type: duckdb\n    path: .cdp/w.duckdb\nvars:\n  min_amount: 0\n" +
 			"sources:\n  orders:\n    format: csv\n    contract:\n      fields:\n        - {name: id, type: integer, required: true}\n        - {name: amount, type: integer}\n",
-		"orders.csv": "id,amount\n1,100\n2,250\n3,990\n",
+		"orders.csv":         "id,amount\n1,100\n2,250\n3,990\n",
 		"models/sources.yml": "version: 2\nsources:\n  - name: raw\n    tables:\n      - name: orders\n",
 		"macros/cents.sql":   "{% macro cents(col) %}({{ col }} / 100.0){% endmacro %}\n",
 	}

@@ -275,7 +275,7 @@ func runNodes(ctx context.Context, app *App, s *session, o *ModelOptions, nodes 
 		if app.JSON {
 			return app.PrintJSON(&run.Summary{})
 		}
-		app.Human("Nothing to %s: the selection has no %s.\n", what, what)
+		app.Human("Nothing to run: the selection has no %s.\n", what)
 		return nil
 	}
 	sum, err := s.runner(app, o).Run(ctx, nodes, nil)
