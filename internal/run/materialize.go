@@ -51,7 +51,11 @@ func (e *execution) build(ctx context.Context, n *compile.Node, res *Result, sta
 	case "seed":
 		err = b.table(ctx, "") // the SELECT comes from the seed file
 	default:
-		err = fmt.Errorf("materialization %q is not supported", m)
+		if cm, ok := customMaterialization(m); ok {
+			err = b.custom(ctx, cm)
+			break
+		}
+		err = fmt.Errorf("materialization %q is not supported (available: view, table, incremental, ephemeral, %s)", m, strings.Join(Materializations(), ", "))
 	}
 	if err != nil {
 		fail(err)
