@@ -92,6 +92,9 @@ func Suggest(word string, candidates []string) string { return suggest(word, can
 // EditDistance is the optimal string alignment distance between a and b.
 func EditDistance(a, b string) int { return editDistance(a, b) }
 
+// IsIdent reports whether s is a SQL-safe identifier: [A-Za-z_][A-Za-z0-9_]*.
+func IsIdent(s string) bool { return isIdent(s) }
+
 // Sort orders es by file and line, keeping the order of problems at the same place.
 func (es Errors) Sort() { es.err() }
 

@@ -144,7 +144,7 @@ func (l *loader) docsFile(name string) {
 			return
 		}
 		switch {
-		case !validDocName(block):
+		case !config.IsIdent(block):
 			l.r.Add(pos, "docs block name %q is not valid; use letters, digits and _, starting with a letter or _", block)
 		default:
 			if first, dup := l.docs[block]; dup {
@@ -157,21 +157,6 @@ func (l *loader) docsFile(name string) {
 		consumed := loc[1] + end[1]
 		rest, offset = rest[consumed:], offset+consumed
 	}
-}
-
-func validDocName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i, c := range s {
-		switch {
-		case c == '_', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
-		case i > 0 && '0' <= c && c <= '9':
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // checkDocRefs reports doc('x') uses that no docs block defines.

@@ -3,8 +3,9 @@ package run
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
+
+	"github.com/cdp-dev/cdp/internal/progress"
 )
 
 // LineReporter writes one line per finished node, dbt style, to W:
@@ -49,7 +50,7 @@ func FormatResult(r Result) string {
 		}
 		tag = "OK " + secs
 		if what != "view" {
-			tag = "OK " + thousands(r.Rows) + " rows " + secs
+			tag = "OK " + progress.Thousands(r.Rows) + " rows " + secs
 		}
 	case StatusSkippedUnchanged:
 		desc, tag = "SKIP unchanged "+what+" "+name, "SKIP"
@@ -60,9 +61,9 @@ func FormatResult(r Result) string {
 	case StatusPass:
 		desc, tag = "PASS "+name, "PASS "+secs
 	case StatusWarn:
-		desc, tag = "WARN "+thousands(r.Rows)+" "+name, "WARN "+thousands(r.Rows)+" "+secs
+		desc, tag = "WARN "+progress.Thousands(r.Rows)+" "+name, "WARN "+progress.Thousands(r.Rows)+" "+secs
 	case StatusFail:
-		desc, tag = "FAIL "+thousands(r.Rows)+" "+name, "FAIL "+thousands(r.Rows)+" "+secs
+		desc, tag = "FAIL "+progress.Thousands(r.Rows)+" "+name, "FAIL "+progress.Thousands(r.Rows)+" "+secs
 	default:
 		desc, tag = string(r.Status)+" "+name, string(r.Status)
 	}
@@ -82,24 +83,6 @@ func errorVerb(r Result) string {
 		return "loading seed"
 	}
 	return "creating " + r.Materialized
-}
-
-// thousands renders n with comma separators: 1,204.
-func thousands(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // FormatSummary renders the end of a run: the totals, then each error, failed test and
