@@ -62,6 +62,9 @@ func (s *session) Close() error {
 
 // openSession reads, compiles and writes target/ for the project, with its warehouse open.
 func openSession(ctx context.Context, app *App, o *ModelOptions, holder string) (*session, error) {
+	if o.Threads < 0 {
+		return nil, usagef("--threads must be 1 or more (0 or unset: the target's threads), not %d", o.Threads)
+	}
 	proj, err := project.Load(app.ProjectDir, nil)
 	if err != nil {
 		return nil, err
@@ -273,12 +276,15 @@ func (s *session) runner(app *App, o *ModelOptions) *run.Runner {
 func runNodes(ctx context.Context, app *App, s *session, o *ModelOptions, nodes []*compile.Node, what string) error {
 	if len(nodes) == 0 {
 		if app.JSON {
-			return app.PrintJSON(&run.Summary{})
+			return app.PrintJSON(&run.Summary{Results: []run.Result{}})
 		}
 		app.Human("Nothing to run: the selection has no %s.\n", what)
 		return nil
 	}
 	sum, err := s.runner(app, o).Run(ctx, nodes, nil)
+	if sum != nil && sum.Results == nil {
+		sum.Results = []run.Result{} // only ephemeral models selected: --json prints [], not null
+	}
 	if sum != nil {
 		if app.JSON {
 			if jerr := app.PrintJSON(sum); jerr != nil {
@@ -557,6 +563,9 @@ func NewCmdSource(app *App) *cobra.Command {
 			results, err := run.Freshness(ctx, wh, proj.Sources, time.Now())
 			if err != nil {
 				return err
+			}
+			if results == nil {
+				results = []run.FreshnessResult{} // --json prints [], not null
 			}
 			failed := 0
 			for _, r := range results {

@@ -184,7 +184,7 @@ func WriteTarget(dir string, r *Result) error {
 		}
 	}
 	var g errgroup.Group
-	g.SetLimit(4 * runtime.GOMAXPROCS(0))
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	for _, j := range jobs {
 		g.Go(func() error { return os.WriteFile(j.name, []byte(j.content), 0o644) })
 	}
