@@ -53,6 +53,30 @@ func (j *jsonFields) expr(path string) fieldExpr {
 	}
 }
 
+// nestedExpr reads key inside the JSON object at parent (already extracted), parsing that small
+// value on demand. Tracking-plan properties use it: their checks run only for rows of their
+// event, so extracting them from every line up front would be wasted work.
+func (j *jsonFields) nestedExpr(parent, key string) fieldExpr {
+	v := j.value(parent)
+	jt := j.d.JSONType(v, key)
+	text := j.d.JSONString(v, key)
+	return fieldExpr{
+		name:    parent + "." + key,
+		present: "(" + jt + " IS NOT NULL AND " + jt + " <> 'null')",
+		text:    text,
+		gotType: jt,
+		typeOK: func(typ string) string {
+			switch typ {
+			case "number":
+				return jt + " IN ('integer', 'number')"
+			case "timestamp":
+				return "(" + jt + " = 'string' AND " + j.d.TryCast(text, "timestamp") + " IS NOT NULL)"
+			}
+			return jt + " = '" + typ + "'"
+		},
+	}
+}
+
 // jsonClassified renders the classification SELECT shared by Segment and plain NDJSON sources.
 // checks and cols must be built (they register their paths) before this is called.
 func (j *jsonFields) classified(staged string, checks []check, cols []column, plan planScope) string {
@@ -136,7 +160,7 @@ func (j *jsonFields) contractChecks(c *config.Contract, eventPath, typePath stri
 		planned = append(planned, d.QuoteString(rule.Name))
 		prefix := fmt.Sprintf("event %q: property ", rule.Name)
 		for _, p := range rule.Properties {
-			for _, ch := range fieldChecks(d, p, j.expr("properties."+p.Name), "", prefix, ReasonTrackingPlan) {
+			for _, ch := range fieldChecks(d, p, j.nestedExpr("properties", p.Name), "", prefix, ReasonTrackingPlan) {
 				ch.event = rule.Name
 				plan = append(plan, ch)
 			}
