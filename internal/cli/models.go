@@ -230,7 +230,13 @@ func (s *session) resolve(method, value string) ([]string, error) {
 		case "modified":
 			match(func(n *compile.Node) bool {
 				old, ok := s.previous.Nodes[n.ID]
-				return !ok || old.Fingerprint != n.Fingerprint
+				if !ok {
+					return true
+				}
+				if old.Checksum == "" { // a manifest from before checksums: fall back
+					return old.Fingerprint != n.Fingerprint
+				}
+				return old.Checksum != n.Checksum
 			})
 		case "new":
 			match(func(n *compile.Node) bool { _, ok := s.previous.Nodes[n.ID]; return !ok })
@@ -450,7 +456,20 @@ model are reported too. Exits non-zero on any problem: this is the CI check.`,
 			}
 			defer s.Close()
 			rep := &CompileReport{TargetDir: displayPath(s.target_), Problems: []run.Problem{}, BreakingChanges: []compile.BreakingChange{}}
-			for _, n := range s.res.Nodes {
+			// Everything is rendered and checked (a selected model needs its parents), but only
+			// the selection is counted and reported.
+			selected, err := s.selectNodes(o, compile.KindSeed, compile.KindModel, compile.KindTest)
+			if err != nil {
+				return err
+			}
+			inSelection := map[string]bool{}
+			for _, n := range selected {
+				inSelection[n.ID] = true
+				for _, src := range n.Sources {
+					inSelection["source."+src] = true
+				}
+			}
+			for _, n := range selected {
 				switch n.Kind {
 				case compile.KindModel:
 					rep.Models++
@@ -465,10 +484,18 @@ model are reported too. Exits non-zero on any problem: this is the CI check.`,
 				if err != nil {
 					return err
 				}
-				rep.Problems = append(rep.Problems, problems...)
+				for _, p := range problems {
+					if inSelection[p.ID] {
+						rep.Problems = append(rep.Problems, p)
+					}
+				}
 			}
 			if s.previous != nil {
-				rep.BreakingChanges = append(rep.BreakingChanges, compile.BreakingChanges(s.previous, compile.BuildManifest(s.res))...)
+				for _, b := range compile.BreakingChanges(s.previous, compile.BuildManifest(s.res)) {
+					if _, still := s.res.Nodes[b.ID]; inSelection[b.ID] || !still {
+						rep.BreakingChanges = append(rep.BreakingChanges, b)
+					}
+				}
 			}
 			if app.JSON {
 				if err := app.PrintJSON(rep); err != nil {
@@ -540,7 +567,7 @@ func validate(ctx context.Context, s *session) ([]run.Problem, error) {
 		}
 		return nil, false
 	}
-	return run.Validate(ctx, s.wh, scratch, nodes, run.SourceRelations(s.proj.Sources), declared), nil
+	return run.Validate(ctx, s.wh, scratch, s.proj.Dir, nodes, run.SourceRelations(s.proj.Sources), declared), nil
 }
 
 func NewCmdSource(app *App) *cobra.Command {

@@ -121,6 +121,11 @@ func parseError(file, source string, err error) *config.Error {
 		near = m[3]
 		msg = msg[:len(msg)-len(m[0])]
 	}
+	if line == 0 {
+		// gonja's lexer reports its errors without a line; the first unclosed tag is where
+		// the user has to look.
+		line = unclosedTagLine(source)
+	}
 	msg = strings.TrimSuffix(strings.TrimSpace(msg), ".")
 	if near != "" {
 		msg += fmt.Sprintf(" near %q", near)
@@ -129,6 +134,32 @@ func parseError(file, source string, err error) *config.Error {
 		Pos: config.Pos{File: file, Line: line},
 		Msg: "template syntax error: " + msg + "; check that every {{ }}, {% %} and {# #} is closed and every {% if/for/macro %} has its {% end... %}",
 	}
+}
+
+// unclosedTagLine is the line of the first {{, {% or {# whose closing delimiter does not come
+// before the next opening one; 0 if every tag is closed.
+func unclosedTagLine(source string) int {
+	closers := map[string]string{"{{": "}}", "{%": "%}", "{#": "#}"}
+	for i := 0; i+1 < len(source); i++ {
+		open := source[i : i+2]
+		end, ok := closers[open]
+		if !ok {
+			continue
+		}
+		rest := source[i+2:]
+		closeAt := strings.Index(rest, end)
+		nextOpen := len(rest)
+		for o := range closers {
+			if j := strings.Index(rest, o); j >= 0 && j < nextOpen {
+				nextOpen = j
+			}
+		}
+		if closeAt < 0 || (open != "{#" && closeAt > nextOpen) {
+			return strings.Count(source[:i], "\n") + 1
+		}
+		i += 2 + closeAt + 1
+	}
+	return 0
 }
 
 // renderError turns an error from gonja's renderer into a positioned message. The line is the

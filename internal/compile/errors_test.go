@@ -227,3 +227,18 @@ func TestErrorsAreConfigErrors(t *testing.T) {
 		t.Errorf("Pos = %v, want %v", es[0].Pos, want)
 	}
 }
+
+func TestUnclosedTagLine(t *testing.T) {
+	for src, want := range map[string]int{
+		"select 1":               0,
+		"select {{ a }}\nfrom x": 0,
+		"select *\nfrom {{ ref('a') }}\nwhere {{ x }": 3,
+		"{% if x %}\nselect 1\n{% endif":              3,
+		"{# note\nselect {{ a }}":                     1,
+		"{{ a }}\n{% set b = 1 %\n{{ b }}":            2,
+	} {
+		if got := unclosedTagLine(src); got != want {
+			t.Errorf("unclosedTagLine(%q) = %d, want %d", src, got, want)
+		}
+	}
+}

@@ -223,6 +223,9 @@ func (c *compiler) fingerprint() {
 			field("column_types", string(types))
 			field("data", c.seedHash(n))
 		}
+		// The node's own checksum, before its parents are mixed in: state:modified compares it,
+		// so a changed model selects itself and not everything downstream of it.
+		n.Checksum = hex.EncodeToString(h.Sum(nil))
 		for _, p := range n.DependsOn {
 			fp := ""
 			if pn := c.nodes[p]; pn != nil {

@@ -39,6 +39,7 @@ type ManifestNode struct {
 	Relation     *ManifestRelation `json:"relation,omitempty"`
 	Materialized string            `json:"materialized,omitempty"`
 	Fingerprint  string            `json:"fingerprint"`
+	Checksum     string            `json:"checksum,omitempty"`
 	DependsOn    []string          `json:"depends_on"`
 	Sources      []string          `json:"sources"`
 	Config       map[string]any    `json:"config"`
@@ -83,6 +84,7 @@ func buildManifest(r *Result) (*Manifest, map[string]string) {
 			Name:             nodeName(n),
 			Path:             n.Path,
 			Fingerprint:      n.Fingerprint,
+			Checksum:         n.Checksum,
 			DependsOn:        append([]string{}, n.DependsOn...),
 			Sources:          append([]string{}, n.Sources...),
 			Config:           configMap(n.Config),

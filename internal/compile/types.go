@@ -27,7 +27,10 @@ type Node struct {
 	// CSV's bytes): it changes when the model or anything upstream of it changes in a way that
 	// alters its output, and only then.
 	Fingerprint string
-	Pos         config.Pos
+	// Checksum covers only the node itself (rendered SQL, config, materialization): what
+	// state:modified compares.
+	Checksum string
+	Pos      config.Pos
 	// Path is the file the node comes from, relative to the project dir: the model's .sql file,
 	// the seed's .csv file, the property file of a generic test, the .sql file of a singular test.
 	Path string

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/cdp-dev/cdp/internal/compile"
+	"github.com/cdp-dev/cdp/internal/warehouse"
 )
 
 // seedFile is a seed's CSV file as found on disk.
@@ -56,12 +57,17 @@ func (e *execution) readSeed(n *compile.Node) (*seedFile, error) {
 // seedSelect is the SELECT that reads the seed's file, with DuckDB's read_csv: a header row,
 // types detected from the data except where column_types says otherwise.
 func (e *execution) seedSelect(n *compile.Node, sf *seedFile) (string, error) {
-	if e.d.Name() != "duckdb" {
-		return "", fmt.Errorf("seeds are not supported on %s yet", e.d.Name())
+	return seedSelectSQL(e.d, n, sf.path)
+}
+
+// seedSelectSQL is the SELECT that reads a seed's CSV file at path.
+func seedSelectSQL(d warehouse.Dialect, n *compile.Node, path string) (string, error) {
+	if d.Name() != "duckdb" {
+		return "", fmt.Errorf("seeds are not supported on %s yet", d.Name())
 	}
-	q := e.d.QuoteString
+	q := d.QuoteString
 	var b strings.Builder
-	b.WriteString("SELECT * FROM read_csv(" + q(sf.path) + ", header = true")
+	b.WriteString("SELECT * FROM read_csv(" + q(path) + ", header = true")
 	if d := seedDelimiter(n); d != "" {
 		b.WriteString(", delim = " + q(d))
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -31,7 +32,7 @@ type SourceColumns func(id string) ([]warehouse.Column, bool)
 // SourceColumns knows), then each model, in order, as a view. Unknown columns, type errors
 // the binder sees and missing relations are reported per model; a model downstream of an
 // invalid one is reported as not checked rather than with a knock-on error.
-func Validate(ctx context.Context, wh, scratch warehouse.Warehouse, nodes []*compile.Node, sources map[string]warehouse.Relation, declared SourceColumns) []Problem {
+func Validate(ctx context.Context, wh, scratch warehouse.Warehouse, dir string, nodes []*compile.Node, sources map[string]warehouse.Relation, declared SourceColumns) []Problem {
 	d := scratch.Dialect()
 	var problems []Problem
 	schemas := map[string]bool{}
@@ -103,16 +104,25 @@ func Validate(ctx context.Context, wh, scratch warehouse.Warehouse, nodes []*com
 			// Inlined into its children, which are checked.
 		case n.Kind == compile.KindModel, n.Kind == compile.KindSeed:
 			if n.Kind == compile.KindSeed {
-				// A seed's columns come from its file; not known without reading it. Its
-				// readers are checked against whatever the warehouse has.
-				if cols, err := wh.Columns(ctx, n.Relation); err == nil {
-					defs := make([]string, len(cols))
-					for i, c := range cols {
-						defs[i] = d.QuoteIdent(c.Name) + " " + c.Type
-					}
-					if ensureSchema(n.Relation.Schema) == nil {
-						_ = scratch.Exec(ctx, "CREATE TABLE "+d.Relation(n.Relation)+" ("+strings.Join(defs, ", ")+")")
-					}
+				// A seed's columns come from its CSV file: an empty table read from it lets its
+				// readers be checked before `cdp seed` ever ran.
+				if err := ensureSchema(n.Relation.Schema); err != nil {
+					fail(err.Error())
+					continue
+				}
+				path := n.Path
+				if n.Seed != nil {
+					path = n.Seed.Path
+				}
+				if !filepath.IsAbs(path) {
+					path = filepath.Join(dir, path)
+				}
+				sel, err := seedSelectSQL(scratch.Dialect(), n, path)
+				if err == nil {
+					err = scratch.Exec(ctx, "CREATE TABLE "+d.Relation(n.Relation)+" AS "+sel+" LIMIT 0")
+				}
+				if err != nil {
+					fail(err.Error())
 				}
 				continue
 			}
