@@ -39,6 +39,14 @@ type Dialect interface {
 	Element(array string, i int) string
 	// Hash renders a stable 64-bit hash of the expressions.
 	Hash(exprs ...string) string
+	// RegexpContains is true when the RE2 pattern matches somewhere in the text expr (anchor it
+	// with ^ and $ for a whole-value match), NULL when expr is NULL.
+	RegexpContains(expr, pattern string) string
+	// RegexpReplace replaces every match of the RE2 pattern in the text expr; replacement may
+	// refer to groups as \1..\9.
+	RegexpReplace(expr, pattern, replacement string) string
+	// MD5Hex is the MD5 digest of the text expr as 32 lower-case hex digits.
+	MD5Hex(expr string) string
 	// Now is the current timestamp.
 	Now() string
 	// VirtualColumn renders a column definition computed from other columns at read time, or ""

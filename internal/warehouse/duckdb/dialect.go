@@ -117,6 +117,17 @@ func (Dialect) Hash(exprs ...string) string {
 	return "hash(" + strings.Join(exprs, ", ") + ")"
 }
 
+func (Dialect) RegexpContains(expr, pattern string) string {
+	return "regexp_matches(" + expr + ", " + warehouse.QuoteStringStandard(pattern) + ")"
+}
+
+func (Dialect) RegexpReplace(expr, pattern, replacement string) string {
+	return "regexp_replace(" + expr + ", " + warehouse.QuoteStringStandard(pattern) + ", " +
+		warehouse.QuoteStringStandard(replacement) + ", 'g')"
+}
+
+func (Dialect) MD5Hex(expr string) string { return "md5(" + expr + ")" }
+
 func (Dialect) JSONExtractMany(text string, paths []string) string {
 	lits := make([]string, len(paths))
 	for i, p := range paths {

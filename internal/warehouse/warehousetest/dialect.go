@@ -1,6 +1,7 @@
 package warehousetest
 
 import (
+	"crypto/md5"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -546,5 +547,41 @@ func (s *suite) testVirtualColumn(t *testing.T) {
 	want := [][]any{{int64(1), "10.0.0.1"}, {int64(2), nil}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("virtual column (-want +got):\n%s", diff)
+	}
+}
+
+// testRegexp checks RegexpContains, RegexpReplace and MD5Hex: RE2 syntax with backslash classes
+// and groups passed through literally, partial matching unless anchored, global replacement.
+func (s *suite) testRegexp(t *testing.T) {
+	w := s.open(t)
+	d := w.Dialect()
+	v := func(s string) string { return "CAST(" + d.QuoteString(s) + " AS " + d.Type("string") + ")" }
+	cases := []struct {
+		expr string
+		want string
+	}{
+		{"CASE WHEN " + d.RegexpContains(v("guest-42"), `^guest-\d+$`) + " THEN 'y' ELSE 'n' END", "y"},
+		{"CASE WHEN " + d.RegexpContains(v("a guest-42"), `^guest-\d+$`) + " THEN 'y' ELSE 'n' END", "n"},
+		{"CASE WHEN " + d.RegexpContains(v("a guest-42"), `guest`) + " THEN 'y' ELSE 'n' END", "y"},
+		{"CASE WHEN " + d.RegexpContains(v("GUEST"), `(?i)^guest$`) + " THEN 'y' ELSE 'n' END", "y"},
+		{"CASE WHEN " + d.RegexpContains(v("it's"), `'`) + " THEN 'y' ELSE 'n' END", "y"},
+		{"CASE WHEN " + d.RegexpContains("CAST(NULL AS "+d.Type("string")+")", `x`) + " IS NULL THEN 'null' ELSE 'not null' END", "null"},
+		{d.RegexpReplace(v("+1 (415) 555-0134"), `[^0-9]`, ""), "14155550134"},
+		{d.RegexpReplace(v("440770"), `^(44|49)0`, `\1`), "44770"},
+		{d.RegexpReplace(v("a.b.c"), `\.`, "-"), "a-b-c"},
+		{d.MD5Hex(v("email:a@b.com")), fmt.Sprintf("%x", md5.Sum([]byte("email:a@b.com")))},
+		{d.MD5Hex(v("")), "d41d8cd98f00b204e9800998ecf8427e"},
+	}
+	exprs := make([]string, len(cases))
+	for i, c := range cases {
+		exprs[i] = c.expr
+	}
+	got := queryStrings(t, w, "SELECT "+strings.Join(exprs, " || '|' || "))
+	var want []string
+	for _, c := range cases {
+		want = append(want, c.want)
+	}
+	if diff := cmp.Diff([]string{strings.Join(want, "|")}, got); diff != "" {
+		t.Errorf("regexp and md5 (-want +got):\n%s", diff)
 	}
 }

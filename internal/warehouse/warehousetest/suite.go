@@ -87,6 +87,7 @@ func RunWith(t *testing.T, open func(t *testing.T) warehouse.Warehouse, opts Opt
 		{"JSONObjectValid", s.testJSONObjectValid},
 		{"JSONExtractMany", s.testJSONExtractMany},
 		{"Hash", s.testHash},
+		{"Regexp", s.testRegexp},
 		{"Now", s.testNow},
 		{"VirtualColumn", s.testVirtualColumn},
 	} {
