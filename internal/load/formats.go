@@ -32,7 +32,7 @@ var segmentColumns = []struct{ col, path, typ string }{
 // payloadColumn keeps each line byte for byte as it arrived. It is text rather than the engine's
 // JSON type: the line was already validated, and a JSON cast would parse every line again (about
 // a tenth of the load's time) and could re-serialize it differently from what was sent.
-var payloadColumn = column{name: "payload", typ: "string", fromOriginal: true}
+var payloadColumn = column{name: "payload", typ: "string", fromOriginal: true, document: true}
 
 // segmentLayout loads Segment-spec events (https://segment.com/docs/connections/spec/common/).
 func segmentLayout(d warehouse.Dialect, c *config.Contract) *layout {

@@ -19,6 +19,16 @@ type column struct {
 	// virtualPath, when set, makes the column the JSON value at this path of the payload,
 	// computed at read time on engines that can (Dialect.VirtualColumn) instead of stored.
 	virtualPath string
+	// document: large text stored with the engine's document column type (DDL only).
+	document bool
+}
+
+// ddlType is the type a column is created with.
+func ddlType(d warehouse.Dialect, c column) string {
+	if c.document {
+		return d.DocumentColumn()
+	}
+	return d.Type(c.typ)
 }
 
 // layout is what a source format contributes to the load pipeline: how to stage its files, the

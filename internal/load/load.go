@@ -296,7 +296,7 @@ func ensureTables(ctx context.Context, wh warehouse.Warehouse, lay *layout, raw,
 	case errors.Is(err, warehouse.ErrNotFound):
 		defs := make([]string, len(want))
 		for i, c := range want {
-			defs[i] = d.QuoteIdent(c.name) + " " + d.Type(c.typ)
+			defs[i] = d.QuoteIdent(c.name) + " " + ddlType(d, c)
 			if isVirtual(d, c) {
 				defs[i] = d.VirtualColumn(c.name, c.typ, d.JSONValue(d.QuoteIdent(payloadColumn.name), c.virtualPath))
 			}
@@ -317,7 +317,7 @@ func ensureTables(ctx context.Context, wh warehouse.Warehouse, lay *layout, raw,
 				return fmt.Errorf("%s has no column %s; it was created by an older cdp: rename it and load again, or add the column yourself", raw, c.name)
 			}
 			if !ok {
-				if err := wh.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", d.Relation(raw), d.QuoteIdent(c.name), d.Type(c.typ))); err != nil {
+				if err := wh.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", d.Relation(raw), d.QuoteIdent(c.name), ddlType(d, c))); err != nil {
 					return fmt.Errorf("add column %s to %s: %w", c.name, raw, err)
 				}
 				continue

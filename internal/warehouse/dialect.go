@@ -49,6 +49,9 @@ type Dialect interface {
 	MD5Hex(expr string) string
 	// Now is the current timestamp.
 	Now() string
+	// DocumentColumn is the column type (for CREATE/ALTER TABLE only, not casts) of large text
+	// documents written once and rarely read whole, such as raw event payloads.
+	DocumentColumn() string
 	// VirtualColumn renders a column definition computed from other columns at read time, or ""
 	// when the engine cannot (the caller then stores the column).
 	VirtualColumn(name, portable, expr string) string

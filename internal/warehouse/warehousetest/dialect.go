@@ -585,3 +585,18 @@ func (s *suite) testRegexp(t *testing.T) {
 		t.Errorf("regexp and md5 (-want +got):\n%s", diff)
 	}
 }
+
+// testDocumentColumn: a document column holds long text exactly, whatever its storage.
+func (s *suite) testDocumentColumn(t *testing.T) {
+	w := s.open(t)
+	d := w.Dialect()
+	r := d.Relation(rel("docs"))
+	mustExec(t, w, "CREATE TABLE "+r+" (id "+d.Type("integer")+", body "+d.DocumentColumn()+")")
+	long := strings.Repeat(`{"k":"v\u00e9"},`, 2000)
+	mustExec(t, w, "INSERT INTO "+r+" (id, body) VALUES (1, "+d.QuoteString(long)+"), (2, NULL)")
+	got := queryValues(t, w, "SELECT id, body FROM "+r+" ORDER BY id")
+	want := [][]any{{int64(1), long}, {int64(2), nil}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("document column (-want +got):\n%s", diff)
+	}
+}

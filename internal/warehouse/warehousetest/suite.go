@@ -90,6 +90,7 @@ func RunWith(t *testing.T, open func(t *testing.T) warehouse.Warehouse, opts Opt
 		{"Regexp", s.testRegexp},
 		{"Now", s.testNow},
 		{"VirtualColumn", s.testVirtualColumn},
+		{"DocumentColumn", s.testDocumentColumn},
 	} {
 		t.Run(tc.name, tc.fn)
 	}
