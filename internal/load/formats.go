@@ -36,16 +36,21 @@ var payloadColumn = column{name: "payload", typ: "string", fromOriginal: true, d
 
 // segmentLayout loads Segment-spec events (https://segment.com/docs/connections/spec/common/).
 func segmentLayout(d warehouse.Dialect, c *config.Contract) *layout {
-	j := &jsonFields{d: d}
+	j := newJSONFields(d)
 	var cols []column
 	for _, sc := range segmentColumns {
 		var expr string
 		switch sc.typ {
 		case "json":
 			// Objects are checked (they must be objects) but read from the payload: storing them
-			// too would write most of each event twice (see payloadColumn).
+			// too would write most of each event twice (see payloadColumn). Engines without
+			// virtual columns store the extracted value.
+			c := column{name: sc.col, typ: sc.typ, virtualPath: sc.path}
 			j.index(sc.path)
-			cols = append(cols, column{name: sc.col, typ: sc.typ, expr: j.value(sc.path), virtualPath: sc.path})
+			if !isVirtual(d, c) {
+				c.expr = j.value(sc.path)
+			}
+			cols = append(cols, c)
 			continue
 		case "timestamp":
 			expr = d.TryCast(j.text(sc.path), "timestamp")
@@ -57,9 +62,9 @@ func segmentLayout(d warehouse.Dialect, c *config.Contract) *layout {
 	cols = append(cols, payloadColumn)
 
 	checks, plan := j.contractChecks(c, "event", "type")
-	typ := j.expr("type").text
+	typ := j.text("type")
 	has := func(path string) string {
-		e := j.expr(path)
+		e := j.expr(path, "string")
 		return "(" + e.present + " AND trim(" + e.text + ") <> '')"
 	}
 	need := func(types, cond, code, msg string) check {
@@ -77,7 +82,7 @@ func segmentLayout(d warehouse.Dialect, c *config.Contract) *layout {
 		need("'group'", has("groupId"), ReasonMissingField, "needs groupId"),
 	)
 	for _, obj := range []string{"context", "properties", "traits"} {
-		e := j.expr(obj)
+		e := j.expr(obj, "object")
 		checks = append(checks, check{
 			cond:   e.present + " AND NOT (" + e.typeOK("object") + ")",
 			code:   ReasonWrongType,
@@ -93,10 +98,19 @@ func segmentLayout(d warehouse.Dialect, c *config.Contract) *layout {
 
 // ndjsonLayout loads any NDJSON: one typed column per contract field plus the payload.
 func ndjsonLayout(d warehouse.Dialect, c *config.Contract) *layout {
-	j := &jsonFields{d: d}
+	j := newJSONFields(d)
 	var cols []column
 	for _, f := range c.Fields {
-		cols = append(cols, column{name: columnName(f.Name), typ: portable(f.Type), expr: typedValue(d, f.Type, j.text(f.Name), j.value(f.Name))})
+		var expr string
+		switch portable(f.Type) {
+		case "json":
+			expr = j.value(f.Name)
+		case "string":
+			expr = j.text(f.Name)
+		default:
+			expr = d.TryCast(j.text(f.Name), portable(f.Type))
+		}
+		cols = append(cols, column{name: columnName(f.Name), typ: portable(f.Type), expr: expr})
 	}
 	cols = append(cols, payloadColumn)
 	checks, plan := j.contractChecks(c, "", "")
@@ -114,16 +128,6 @@ func portable(contractType string) string {
 		return "json"
 	}
 	return contractType
-}
-
-func typedValue(d warehouse.Dialect, contractType, text, jsonValue string) string {
-	switch portable(contractType) {
-	case "json":
-		return jsonValue
-	case "string":
-		return text
-	}
-	return d.TryCast(text, portable(contractType))
 }
 
 // textField reads a field held as text (CSV cells, Parquet values cast to text).

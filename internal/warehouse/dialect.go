@@ -35,6 +35,13 @@ type Dialect interface {
 	// JSONValueText is an element of JSONExtractMany as text: strings unquoted, other scalars
 	// and containers as their JSON text. typ is its JSONValueType, computed once by the caller.
 	JSONValueText(value, typ string) string
+	// JSONTypeMany parses text (a valid JSON object) once and returns an array of the portable
+	// JSON types at the dotted paths (NULL elements where a path is absent), without
+	// extracting any value.
+	JSONTypeMany(text string, paths []string) string
+	// JSONStringMany parses text (a valid JSON object) once and returns an array of the values
+	// at the dotted paths as text (strings unquoted).
+	JSONStringMany(text string, paths []string) string
 	// Element is the i-th (0-based) element of an array expression.
 	Element(array string, i int) string
 	// Hash renders a stable 64-bit hash of the expressions.

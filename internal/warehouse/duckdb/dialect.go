@@ -164,3 +164,22 @@ func (d Dialect) VirtualColumn(name, portable, expr string) string {
 // DocumentColumn compresses with zstd: for long strings DuckDB's default (FSST) spent most of a
 // load's write time compressing payloads; zstd writes them about 3x faster (docs/benchmarks.md).
 func (Dialect) DocumentColumn() string { return "VARCHAR USING COMPRESSION zstd" }
+
+func jsonPathList(paths []string) string {
+	lits := make([]string, len(paths))
+	for i, p := range paths {
+		lits[i] = JSONPathLiteral(p)
+	}
+	return "[" + strings.Join(lits, ", ") + "]"
+}
+
+func (Dialect) JSONTypeMany(text string, paths []string) string {
+	return "list_transform(json_type(" + text + ", " + jsonPathList(paths) + `), x -> CASE x
+		WHEN 'VARCHAR' THEN 'string' WHEN 'BIGINT' THEN 'integer' WHEN 'UBIGINT' THEN 'integer'
+		WHEN 'DOUBLE' THEN 'number' WHEN 'BOOLEAN' THEN 'boolean' WHEN 'OBJECT' THEN 'object'
+		WHEN 'ARRAY' THEN 'array' WHEN 'NULL' THEN 'null' END)`
+}
+
+func (Dialect) JSONStringMany(text string, paths []string) string {
+	return "json_extract_string(" + text + ", " + jsonPathList(paths) + ")"
+}
