@@ -106,6 +106,12 @@ func audienceModel(t testing.TB, name, sql, rules string, deps ...string) *compi
 // runNodes runs nodes (in topological order) with fingerprints computed as the compiler would.
 func runNodes(t testing.TB, wh warehouse.Warehouse, nodes ...*compile.Node) *run.Summary {
 	t.Helper()
+	return runWith(t, wh, false, nodes...)
+}
+
+// runWith is runNodes with --full-refresh or not.
+func runWith(t testing.TB, wh warehouse.Warehouse, fullRefresh bool, nodes ...*compile.Node) *run.Summary {
+	t.Helper()
 	byID := map[string]*compile.Node{}
 	for _, n := range nodes {
 		h := sha256.New()
@@ -118,7 +124,7 @@ func runNodes(t testing.TB, wh warehouse.Warehouse, nodes ...*compile.Node) *run
 		n.Fingerprint = hex.EncodeToString(h.Sum(nil))
 		byID[n.ID] = n
 	}
-	r := &run.Runner{WH: wh, Threads: 2, Nodes: byID}
+	r := &run.Runner{WH: wh, Threads: 2, Nodes: byID, FullRefresh: fullRefresh}
 	sum, err := r.Run(context.Background(), nodes, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -110,6 +110,15 @@ func TestHistory(t *testing.T) {
 	if diff := cmp.Diff(want, history(t, wh)); diff != "" {
 		t.Errorf("history after a no-op run (-want +got):\n%s", diff)
 	}
+
+	// --full-refresh rebuilds every audience and keeps the history: nobody entered or left.
+	sum = runWith(t, wh, true, p3.nodes()...)
+	if r := resultOf(t, sum, "model.big"); r.Status != run.StatusSuccess || !strings.HasPrefix(r.Message, "2 members (0 entered, 0 exited)") {
+		t.Errorf("full refresh: %+v", r)
+	}
+	if diff := cmp.Diff(want, history(t, wh)); diff != "" {
+		t.Errorf("history after --full-refresh (-want +got):\n%s", diff)
+	}
 }
 
 // TestFailureKeepsPrevious checks that a failed build changes neither the audience nor the
