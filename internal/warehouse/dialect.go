@@ -29,12 +29,6 @@ type Dialect interface {
 	// JSONExtractMany parses text once and returns an array of the JSON values at the dotted
 	// paths (NULL elements where a path is absent), or NULL when text is not valid JSON.
 	JSONExtractMany(text string, paths []string) string
-	// JSONValueType is the JSON type ('string', 'integer', 'number', 'boolean', 'object',
-	// 'array', 'null') of an element of JSONExtractMany; NULL when the element is NULL.
-	JSONValueType(value string) string
-	// JSONValueText is an element of JSONExtractMany as text: strings unquoted, other scalars
-	// and containers as their JSON text. typ is its JSONValueType, computed once by the caller.
-	JSONValueText(value, typ string) string
 	// JSONTypeMany parses text (a valid JSON object) once and returns an array of the portable
 	// JSON types at the dotted paths (NULL elements where a path is absent), without
 	// extracting any value.

@@ -142,21 +142,6 @@ func (Dialect) Element(array string, i int) string {
 	return fmt.Sprintf("(%s)[%d]", array, i+1)
 }
 
-// JSONValueType reads the type off the first character of the value: json_extract returns
-// minified JSON, so this needs no parse, which matters when it runs for every field of every
-// loaded row.
-func (Dialect) JSONValueType(value string) string {
-	v := "CAST(" + value + " AS VARCHAR)"
-	return `CASE WHEN ` + value + ` IS NULL THEN NULL ELSE CASE left(` + v + `, 1)
-		WHEN '"' THEN 'string' WHEN '{' THEN 'object' WHEN '[' THEN 'array'
-		WHEN 't' THEN 'boolean' WHEN 'f' THEN 'boolean' WHEN 'n' THEN 'null'
-		ELSE CASE WHEN contains(` + v + `, '.') OR contains(` + v + `, 'e') OR contains(` + v + `, 'E') THEN 'number' ELSE 'integer' END END END`
-}
-
-func (Dialect) JSONValueText(value, typ string) string {
-	return "CASE " + typ + " WHEN 'string' THEN json_extract_string(" + value + ", '$') WHEN 'null' THEN NULL ELSE CAST(" + value + " AS VARCHAR) END"
-}
-
 func (d Dialect) VirtualColumn(name, portable, expr string) string {
 	return d.QuoteIdent(name) + " " + d.Type(portable) + " GENERATED ALWAYS AS (" + expr + ") VIRTUAL"
 }

@@ -32,7 +32,7 @@
 //   - Hash is a hash of the tuple: argument order and boundaries matter.
 //   - RegexpContains and RegexpReplace take RE2 patterns as written (backslash classes, groups,
 //     (?i)); MD5Hex is lower-case hex.
-//   - JSONValueType and JSONValueText of a JSONExtractMany element agree with JSONType and
+//   - JSONTypeMany and JSONStringMany elements agree with JSONType and
 //     JSONString at the same path (so a JSON null has text NULL); JSONObjectValid, TryCast and
 //     JSONExtractMany are selected over columns that mix good and bad rows, where one bad row
 //     must not fail the statement.
