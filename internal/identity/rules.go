@@ -323,7 +323,9 @@ func isName(s string) bool { return plainName.MatchString(s) }
 // parser collects errors while reading the config.
 type parser struct{ errs []string }
 
-func (p *parser) errf(format string, args ...any) { p.errs = append(p.errs, fmt.Sprintf(format, args...)) }
+func (p *parser) errf(format string, args ...any) {
+	p.errs = append(p.errs, fmt.Sprintf(format, args...))
+}
 
 func (p *parser) err() error {
 	if len(p.errs) == 0 {
