@@ -17,6 +17,7 @@ const Materialization = "identity"
 // Sibling tables of an identity model <m>.
 const (
 	SuffixEdges   = "edges"         // <m>_edges: accepted links and the first event that made each
+	SuffixEvents  = "events"        // <m>_events: the profile of every event
 	SuffixDropped = "dropped_links" // <m>_dropped_links: this run's refused values and links
 	SuffixChanges = "changes"       // <m>_changes: append-only history of merges and splits
 	SuffixMetrics = "metrics"       // <m>_metrics: append-only, one row per run
@@ -30,17 +31,18 @@ func init() { run.RegisterMaterialization(Materialization, materialize) }
 func materialize(ctx context.Context, b *run.Build) error {
 	start := time.Now()
 	rel := b.Relation()
-	where := fmt.Sprintf("model %s (%s)", b.Node.ID, b.Node.Pos)
+	// The runner names the model in errors.
 	rules, err := ParseRules(b.Node.Config.Extra["identity"])
 	if err != nil {
-		return fmt.Errorf("%s: %w", where, err)
+		return err
 	}
-	cols, err := observationColumns(ctx, b.WH, b.Node.SQL)
+	obs := subquery(b.Node.SQL)
+	cols, err := observationColumns(ctx, b.WH, obs)
 	if err != nil {
-		return fmt.Errorf("%s: reading the observations: %w", where, err)
+		return fmt.Errorf("reading the observations: %w", err)
 	}
 	if err := rules.Resolve(cols); err != nil {
-		return fmt.Errorf("%s: %w", where, err)
+		return err
 	}
 	if err := b.EnsureSchema(ctx); err != nil {
 		return err
@@ -48,7 +50,7 @@ func materialize(ctx context.Context, b *run.Build) error {
 	d := b.WH.Dialect()
 	scratch := map[string]warehouse.Relation{
 		"map": b.Scratch("map"), SuffixEdges: b.Scratch(SuffixEdges),
-		SuffixDropped: b.Scratch(SuffixDropped), SuffixChanges: b.Scratch(SuffixChanges),
+		SuffixDropped: b.Scratch(SuffixDropped), SuffixChanges: b.Scratch(SuffixChanges), SuffixEvents: b.Scratch(SuffixEvents),
 	}
 	defer func() {
 		for _, s := range scratch {
@@ -60,10 +62,11 @@ func materialize(ctx context.Context, b *run.Build) error {
 		logger.Debug(fmt.Sprintf(format, args...))
 	})
 	defer r.cleanup(ctx)
-	if err := r.run(ctx, b.Node.SQL, outputs{
-		Map: d.Relation(scratch["map"]), Edges: d.Relation(scratch[SuffixEdges]), Dropped: d.Relation(scratch[SuffixDropped]), RunID: b.RunID,
+	if err := r.run(ctx, obs, outputs{
+		Map: d.Relation(scratch["map"]), Edges: d.Relation(scratch[SuffixEdges]), Dropped: d.Relation(scratch[SuffixDropped]),
+		Events: d.Relation(scratch[SuffixEvents]), RunID: b.RunID,
 	}); err != nil {
-		return fmt.Errorf("%s: %w", where, err)
+		return err
 	}
 
 	// Merges and splits against the previous map.
@@ -75,7 +78,7 @@ func materialize(ctx context.Context, b *run.Build) error {
 	var merges, splits int64
 	if hadMap {
 		if err := r.changes(ctx, d.Relation(rel), d.Relation(scratch["map"]), changes, b.RunID); err != nil {
-			return fmt.Errorf("%s: comparing with the previous identity map: %w", where, err)
+			return fmt.Errorf("comparing with the previous identity map: %w", err)
 		}
 		if merges, err = r.queryInt(ctx, "SELECT COUNT(DISTINCT new_profile_id) FROM "+changes+" WHERE reason = 'merge'"); err != nil {
 			return err
@@ -95,6 +98,7 @@ func materialize(ctx context.Context, b *run.Build) error {
 		{scratch["map"], rel},
 		{scratch[SuffixEdges], b.Sibling(SuffixEdges)},
 		{scratch[SuffixDropped], b.Sibling(SuffixDropped)},
+		{scratch[SuffixEvents], b.Sibling(SuffixEvents)},
 	} {
 		s, err := b.ReplaceTable(ctx, o.tmp, o.dst)
 		if err != nil {
@@ -122,9 +126,19 @@ func materialize(ctx context.Context, b *run.Build) error {
 	return b.Commit(ctx, st.Identifiers, msg, stmts...)
 }
 
-// observationColumns are the names of the columns the model's SQL returns.
-func observationColumns(ctx context.Context, wh warehouse.Warehouse, sql string) ([]string, error) {
-	rows, err := wh.Query(ctx, "SELECT * FROM ("+sql+") o WHERE FALSE")
+// subquery wraps a model's SELECT so it can be selected from: without a trailing semicolon,
+// and with a newline so that a trailing line comment cannot swallow the parenthesis.
+func subquery(sql string) string {
+	sql = strings.TrimSpace(sql)
+	for strings.HasSuffix(sql, ";") {
+		sql = strings.TrimSpace(strings.TrimSuffix(sql, ";"))
+	}
+	return "(" + sql + "\n)"
+}
+
+// observationColumns are the names of the columns the observations (a subquery) have.
+func observationColumns(ctx context.Context, wh warehouse.Warehouse, obs string) ([]string, error) {
+	rows, err := wh.Query(ctx, "SELECT * FROM "+obs+" o WHERE FALSE")
 	if err != nil {
 		return nil, err
 	}

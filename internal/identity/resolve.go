@@ -32,7 +32,10 @@ type Stats struct {
 // outputs are the tables a resolution writes (rendered relation names).
 type outputs struct {
 	Map, Edges, Dropped string
-	RunID               string
+	// Events, when set, gets (event_id, profile_id): the profile of each event's
+	// highest-priority identifier.
+	Events string
+	RunID  string
 }
 
 // resolver runs one resolution. Its work tables live in the warehouse's staging area and are
@@ -161,12 +164,13 @@ func (r *resolver) column(c string) string {
 	return "(" + c + ")"
 }
 
-// run resolves the observations that obsSQL selects into the output tables.
-func (r *resolver) run(ctx context.Context, obsSQL string, out outputs) error {
+// run resolves the observations (a parenthesized query) into the output tables.
+func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 	start := time.Now()
 	d := r.d
 	str := d.Type("string")
 	raw, occraw, vals, norm, nodes, occ := r.tbl("raw"), r.tbl("occraw"), r.tbl("vals"), r.tbl("norm"), r.tbl("nodes"), r.tbl("occ")
+	hubs := r.tbl("hubs")
 	edges0, edges, cut, drops, cc := r.tbl("edges0"), r.tbl("edges"), r.tbl("cut"), r.tbl("drops"), r.tbl("cc")
 
 	// 1. Observations, one event sequence number per (timestamp, event id).
@@ -179,7 +183,7 @@ func (r *resolver) run(ctx context.Context, obsSQL string, out outputs) error {
 		rcols = append(rcols, fmt.Sprintf("r%d", i+1))
 	}
 	if err := r.exec(ctx, "CREATE OR REPLACE TABLE "+raw+" AS SELECT DENSE_RANK() OVER (ORDER BY ts IS NULL, ts, event_id) AS seq, event_id, ts, "+strings.Join(rcols, ", ")+
-		" FROM (SELECT "+strings.Join(cols, ", ")+" FROM ("+obsSQL+") o) q WHERE event_id IS NOT NULL"); err != nil {
+		" FROM (SELECT "+strings.Join(cols, ", ")+" FROM "+obs+" o) q WHERE event_id IS NOT NULL"); err != nil {
 		return fmt.Errorf("reading the observations: %w", err)
 	}
 
@@ -216,8 +220,9 @@ func (r *resolver) run(ctx context.Context, obsSQL string, out outputs) error {
 			"JOIN "+norm+" v ON v.rule = o.rule AND v.raw = o.raw JOIN "+nodes+" x ON x.t = v.t AND x.value = v.value WHERE v.problem IS NULL",
 		// 4. Links: a star from each event's highest-priority identifier (its smallest node)
 		// to its other identifiers, counted over events.
+		"CREATE OR REPLACE TABLE "+hubs+" AS SELECT seq, MIN(node) AS hub FROM "+occ+" GROUP BY seq",
 		"CREATE OR REPLACE TABLE "+edges0+" AS SELECT h.hub AS a, o.node AS b, COUNT(*) AS events, MIN(o.seq) AS first_seq FROM "+occ+" o "+
-			"JOIN (SELECT seq, MIN(node) AS hub FROM "+occ+" GROUP BY seq) h ON h.seq = o.seq WHERE o.node <> h.hub GROUP BY h.hub, o.node",
+			"JOIN "+hubs+" h ON h.seq = o.seq WHERE o.node <> h.hub GROUP BY h.hub, o.node",
 		"CREATE OR REPLACE TABLE "+drops+" (a BIGINT, b BIGINT, events BIGINT, first_seq BIGINT, reason "+str+")",
 	); err != nil {
 		return err
@@ -287,6 +292,13 @@ func (r *resolver) run(ctx context.Context, obsSQL string, out outputs) error {
 			"FROM "+drops+" g JOIN "+nodes+" na ON na.node = g.a JOIN "+nodes+" nb ON nb.node = g.b LEFT JOIN "+evx+" x ON x.seq = g.first_seq",
 	); err != nil {
 		return err
+	}
+	if out.Events != "" {
+		if err := r.exec(ctx, "CREATE OR REPLACE TABLE "+out.Events+" AS SELECT e.event_id, p.profile_id FROM "+
+			"(SELECT seq, MIN(event_id) AS event_id FROM "+raw+" GROUP BY seq) e JOIN "+hubs+" h ON h.seq = e.seq "+
+			"JOIN "+lab+" l ON l.node = h.hub JOIN "+anchors+" p ON p.label = l.label"); err != nil {
+			return err
+		}
 	}
 
 	// 8. Statistics.

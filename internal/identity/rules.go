@@ -42,6 +42,8 @@ type Identifier struct {
 	Limit int `json:"limit"`
 	// Country overrides DefaultCountry for a phone rule.
 	Country string `json:"country,omitempty"`
+	// limitSet records that the config gave Limit (rules of one type must agree on it).
+	limitSet bool
 }
 
 // Blocklist holds values that are never identifiers.
@@ -203,20 +205,27 @@ func (r *Rules) Resolve(columns []string) error {
 			p.errf("identity.%s: the observations have no column %q (columns: %s)", c.key, c.expr, strings.Join(columns, ", "))
 		}
 	}
+	// A type's limit is the one its rules give (they must agree), else its default.
 	limits := map[string]int{}
+	given := map[string]int{} // type -> index of the rule that gave its limit
 	var types []string
 	for i, id := range r.Identifiers {
 		at := fmt.Sprintf("identity.identifiers[%d]", i)
 		if isName(id.Column) && !has[strings.ToLower(id.Column)] {
 			p.errf("%s.column: the observations have no column %q (columns: %s)", at, id.Column, strings.Join(columns, ", "))
 		}
-		if l, seen := limits[id.Type]; seen && l != id.Limit {
-			p.errf("%s.limit: type %s has limit %d in an earlier rule and %d here; give one limit", at, id.Type, l, id.Limit)
-		}
 		if _, seen := limits[id.Type]; !seen {
 			types = append(types, id.Type)
+			limits[id.Type] = defaultLimits[id.Type]
 		}
-		limits[id.Type] = id.Limit
+		if id.limitSet {
+			if j, ok := given[id.Type]; ok && r.Identifiers[j].Limit != id.Limit {
+				p.errf("%s.limit: type %s has limit %d in identifiers[%d] and %d here; give one limit", at, id.Type, r.Identifiers[j].Limit, j, id.Limit)
+			} else if !ok {
+				given[id.Type] = i
+				limits[id.Type] = id.Limit
+			}
+		}
 		country := id.Country
 		if country == "" {
 			country = r.DefaultCountry
@@ -255,6 +264,10 @@ func (r *Rules) Resolve(columns []string) error {
 		}
 	}
 	r.Priority = order
+	for i := range r.Identifiers {
+		r.Identifiers[i].Limit = limits[r.Identifiers[i].Type]
+		r.Identifiers[i].limitSet = true
+	}
 	for i, pat := range r.Blocklist.Patterns {
 		if _, err := regexp.Compile(pat); err != nil {
 			p.errf("identity.blocklist.patterns[%d]: %v", i, err)
@@ -451,9 +464,7 @@ func (p *parser) identifier(at string, v any) Identifier {
 			id.Normalize = NormTrim
 		}
 	}
-	if !limitSet {
-		id.Limit = defaultLimits[id.Type]
-	}
+	id.limitSet = limitSet
 	if id.Country != "" && id.Normalize != NormPhone {
 		p.errf("%s.country: only phone rules take a country", at)
 	}
