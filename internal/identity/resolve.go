@@ -168,7 +168,7 @@ func (r *resolver) column(c string) string {
 func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 	start := time.Now()
 	d := r.d
-	str := d.Type("string")
+	str, num := d.Type("string"), d.Type("integer")
 	raw, occraw, vals, norm, nodes, occ := r.tbl("raw"), r.tbl("occraw"), r.tbl("vals"), r.tbl("norm"), r.tbl("nodes"), r.tbl("occ")
 	hubs := r.tbl("hubs")
 	edges0, edges, cut, drops, cc := r.tbl("edges0"), r.tbl("edges"), r.tbl("cut"), r.tbl("drops"), r.tbl("cc")
@@ -223,7 +223,7 @@ func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 		"CREATE OR REPLACE TABLE "+hubs+" AS SELECT seq, MIN(node) AS hub FROM "+occ+" GROUP BY seq",
 		"CREATE OR REPLACE TABLE "+edges0+" AS SELECT h.hub AS a, o.node AS b, COUNT(*) AS events, MIN(o.seq) AS first_seq FROM "+occ+" o "+
 			"JOIN "+hubs+" h ON h.seq = o.seq WHERE o.node <> h.hub GROUP BY h.hub, o.node",
-		"CREATE OR REPLACE TABLE "+drops+" (a BIGINT, b BIGINT, events BIGINT, first_seq BIGINT, reason "+str+")",
+		"CREATE OR REPLACE TABLE "+drops+" (a "+num+", b "+num+", events "+num+", first_seq "+num+", reason "+str+")",
 	); err != nil {
 		return err
 	}
@@ -286,7 +286,7 @@ func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 			"LEFT JOIN "+evx+" x ON x.seq = e.first_seq WHERE la.label = lb.label",
 		"CREATE OR REPLACE TABLE "+out.Dropped+" AS SELECT "+d.QuoteString(out.RunID)+" AS run_id, "+r.typeName("v.t")+" AS identifier_type, v.raw AS identifier, "+
 			"CAST(NULL AS "+str+") AS other_type, CAST(NULL AS "+str+") AS other_identifier, v.problem AS reason, x.event_id, v.events "+
-			"FROM (SELECT t, raw, problem, MIN(first_seq) AS first_seq, SUM(n) AS events FROM "+norm+" WHERE problem IN ('blocked', 'invalid') GROUP BY t, raw, problem) v "+
+			"FROM (SELECT t, raw, problem, MIN(first_seq) AS first_seq, CAST(SUM(n) AS "+num+") AS events FROM "+norm+" WHERE problem IN ('blocked', 'invalid') GROUP BY t, raw, problem) v "+
 			"LEFT JOIN "+evx+" x ON x.seq = v.first_seq "+
 			"UNION ALL SELECT "+d.QuoteString(out.RunID)+", "+r.typeName("na.t")+", na.value, "+r.typeName("nb.t")+", nb.value, g.reason, x.event_id, g.events "+
 			"FROM "+drops+" g JOIN "+nodes+" na ON na.node = g.a JOIN "+nodes+" nb ON nb.node = g.b LEFT JOIN "+evx+" x ON x.seq = g.first_seq",
