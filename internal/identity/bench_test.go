@@ -1,0 +1,78 @@
+package identity
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// BenchmarkIdentity resolves the Segment events of CDP_BENCH_PERSONS generated persons (default
+// 20,000; about 15 events each) with the default rules, through the identity materialization.
+// It reports the events resolved per second and the rounds; then, on the same links, it times
+// the connected components alone against one-hop-per-round label propagation.
+func BenchmarkIdentity(b *testing.B) {
+	persons := 20_000
+	if s := os.Getenv("CDP_BENCH_PERSONS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			b.Fatalf("CDP_BENCH_PERSONS=%q: want a number of persons", s)
+		}
+		persons = n
+	}
+	ctx := context.Background()
+	wh := openWH(b)
+	start := time.Now()
+	sum := loadGenerated(b, wh, persons)
+	mustExec(b, wh, "CREATE TABLE main.obs AS "+segmentObservations)
+	mustExec(b, wh, "DROP TABLE main.events")
+	b.Logf("%d persons, %d events generated and loaded in %s", persons, sum.Events, time.Since(start).Round(time.Millisecond))
+
+	n := identityModel("idm", "select * from main.obs", segmentRules())
+	for b.Loop() {
+		build(b, wh, n)
+	}
+	b.StopTimer()
+	secs := b.Elapsed().Seconds() / float64(b.N)
+	m := queryStrings(b, wh, "SELECT rounds, limit_rounds, profiles, conflicted_identifiers, round_log FROM main.idm_metrics ORDER BY built_at DESC LIMIT 1")
+	b.Logf("identity: %.2fs per build, %.0f events/s; rounds|limit rounds|profiles|conflicted|log: %s", secs, float64(sum.Events)/secs, m[0])
+	b.ReportMetric(float64(sum.Events)/secs, "events/s")
+	b.ReportMetric(float64(queryInt(b, wh, "SELECT rounds FROM main.idm_metrics ORDER BY built_at DESC LIMIT 1")), "rounds")
+
+	// Connected components against label propagation, on the links of the same graph.
+	rules, err := ParseRules(segmentRules())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := rules.Resolve([]string{"message_id", "timestamp", "anonymous_id", "user_id", "previous_id", "email", "phone", "device_id"}); err != nil {
+		b.Fatal(err)
+	}
+	r := newResolver(wh, rules, "bench_", nil)
+	defer r.cleanup(ctx)
+	if err := r.run(ctx, "(select * from main.obs)", outputs{Map: "main.b_map", Edges: "main.b_edges", Dropped: "main.b_dropped", RunID: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	edges := r.tbl("edges")
+	links := queryInt(b, wh, "SELECT COUNT(*) FROM "+edges)
+	t0 := time.Now()
+	rounds, err := r.components(ctx, edges, r.tbl("bench_cc"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ccSecs := time.Since(t0).Seconds()
+	t0 = time.Now()
+	lpRounds, err := r.propagate(ctx, edges, r.tbl("bench_lp"), 100_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	lpSecs := time.Since(t0).Seconds()
+	if diff := queryInt(b, wh, "SELECT COUNT(*) FROM "+r.tbl("bench_cc")+" c JOIN "+r.tbl("bench_lp")+" l ON l.node = c.node WHERE l.label <> c.label"); diff != 0 {
+		b.Errorf("components and label propagation disagree on %d nodes", diff)
+	}
+	b.Logf("on %d links: connected components %d rounds in %.2fs; label propagation %d rounds in %.2fs", links, rounds, ccSecs, lpRounds, lpSecs)
+	b.ReportMetric(float64(rounds), "cc-rounds")
+	b.ReportMetric(ccSecs, "cc-s")
+	b.ReportMetric(float64(lpRounds), "lp-rounds")
+	b.ReportMetric(lpSecs, "lp-s")
+}
