@@ -15,7 +15,9 @@ import (
 	"github.com/cdp-dev/cdp/internal/config"
 	"github.com/cdp-dev/cdp/internal/project"
 	"github.com/cdp-dev/cdp/internal/warehouse"
-	// Engines register themselves with the warehouse package.
+	// Engines register themselves with the warehouse package, materializations with run.
+	_ "github.com/cdp-dev/cdp/internal/audience"
+	_ "github.com/cdp-dev/cdp/internal/identity"
 	_ "github.com/cdp-dev/cdp/internal/warehouse/duckdb"
 )
 
@@ -62,6 +64,7 @@ A project is a directory with a cdp.yaml; start one with "cdp init DIR".`,
 		NewCmdBuild(app),
 		NewCmdSeed(app),
 		NewCmdSource(app),
+		NewCmdIdentity(app),
 	)
 	return root
 }
