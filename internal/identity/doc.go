@@ -91,42 +91,51 @@
 //     label of a component is its smallest node, its anchor. (The textbook alternative, one hop
 //     of min-label propagation per round, needs as many rounds as the longest path; the
 //     benchmark compares both on the same links.)
-//  6. Limits (enforceLimits, in limits.go). Components within every limit are final: they come
-//     out exactly as connected components. Only the identifiers of components that break a
-//     limit are re-resolved, starting from singletons, level by level from the highest
-//     priority: all user_id-user_id links first, then the links whose weaker end is an email,
-//     and so on. Within a level, rounds of a constrained Borůvka step:
-//     - every pending link is mapped to the pair of profiles it would join; a pair whose union
-//     would exceed a limit is refused for good (reason limit): profiles only grow, so it can
-//     never become acceptable;
-//     - every profile points at its strongest compatible neighbour (most events over the links
-//     between them, then the earliest first event, then the smallest id). Following pointers
-//     ends in a pair that chose each other, the root of its group;
-//     - a group within every limit merges whole; in a group that is not, the root pair merges
-//     (it is compatible), and the profiles pointing straight at it join in order of strength
-//     as long as every type stays within its limit (a running sum per type); the others wait
-//     for the next round, where they are re-judged against the grown profile.
-//     A level ends when no compatible link is left; each round merges at least one pair per
-//     group, so it terminates, in practice in one to three rounds (capped by max_rounds).
-//
-// What the limit pass guarantees:
-//   - Every profile holds at most `limit` identifiers of each type.
-//   - Priority: a link is only ever refused because of profiles built from links of its own or
-//     a higher level; a lower-priority link never displaces a higher-priority one. So a
-//     browser shared by two users keeps its link to one of them, the one it was seen with in
-//     most events (then earliest), and the link to the other is refused with reason limit,
-//     while both users keep their own identifiers.
-//   - No refused link could be restored: each one joins two profiles whose union breaks a limit.
-//   - Components that break no limit are untouched, and everything is deterministic and
-//     independent of load order.
-//     It does not promise the largest possible set of links (that is a hard problem); within a
-//     level it is greedy by link strength, like Kruskal's algorithm run in Borůvka rounds.
+//  6. Limits (enforceLimits, in limits.go; see below). Components within every limit are
+//     final: they come out exactly as connected components. Only the identifiers of components
+//     that break a limit are re-resolved.
 //  7. Outputs: the map, the accepted links (those inside a profile), the events' profiles (of
 //     their hub), the audit. Changes compare the new map with the previous one: an identifier
 //     whose profile id changed is a merge when its new profile gathers identifiers of several
 //     old profiles, a split when its old profile's identifiers went to several new ones,
 //     removed when it is gone (blocked now, or its events are), else reanchor (the profile
 //     gained an identifier that outranks its anchor).
+//
+// # Limits
+//
+// The identifiers of the components that break a limit are re-resolved from singletons, level
+// by level from the highest priority: the user_id-user_id links first, then the links whose
+// weaker end is an email, and so on. Within a level, rounds of a constrained Borůvka step:
+//
+//   - Every pending link is mapped to the pair of profiles it would join. A pair whose union
+//     would exceed a limit is refused for good (reason limit): profiles only grow, so it can
+//     never become acceptable.
+//   - Every profile points at its strongest compatible neighbour: most events over the links
+//     between them, then the earliest first event, then the smallest id. Following the
+//     pointers ends in a pair that chose each other, the root of its group.
+//   - A group within every limit merges whole. In a group that is not, the root pair merges (it
+//     is compatible), and the profiles pointing straight at it join in order of strength as
+//     long as every type stays within its limit (a running sum per type); the others wait for
+//     the next round, where they are judged against the grown profile.
+//
+// A level ends when no compatible link is left. Each round merges at least one pair in every
+// group, so it terminates; in practice in one to three rounds per level (max_rounds caps it).
+//
+// What this guarantees:
+//
+//   - Every profile holds at most `limit` identifiers of each type.
+//   - Priority: a link is only ever refused because of profiles built from links of its own or
+//     a higher level; a lower-priority link never displaces a higher-priority one. So a browser
+//     shared by two users keeps its link to one of them, the one it was seen with in most
+//     events (then the earliest), the link to the other is refused with reason limit, and both
+//     users keep their own identifiers.
+//   - No refused link could be restored: each one joins two profiles whose union breaks a
+//     limit.
+//   - Components that break no limit are untouched; everything is deterministic and
+//     independent of load order.
+//
+// It does not promise the largest possible set of links (a hard problem): within a level it is
+// greedy by link strength, like Kruskal's algorithm run in Borůvka rounds.
 //
 // Future work: incremental resolution (re-resolve only the components that new events touch,
 // which the anchor-based ids already allow), probabilistic signals (IP, user agent) for
