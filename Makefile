@@ -3,6 +3,8 @@ GO        ?= go
 BIN       ?= bin/cdp
 PERSONS   ?= 2000
 DEMO_DATA ?= examples/data/generated
+# Events end today, so "last 30 days" audiences have members.
+TODAY     := $(shell date +%F)
 
 .PHONY: build test test-deps demo bench-load vet fmt clean
 
@@ -17,13 +19,18 @@ test: test-deps
 test-deps:
 	bash scripts/install-test-deps.sh
 
-# Generate sample events, load them into the embedded DuckDB warehouse (.cdp/warehouse.duckdb)
-# and query them. Re-running it shows idempotency: files already loaded are skipped.
+# The whole pipeline on the embedded DuckDB warehouse (.cdp/warehouse.duckdb): generate sample
+# events, load them (bad lines quarantined), build the identity graph, profiles and audiences,
+# and look at the results. Re-running it shows idempotency: loaded files and unchanged models
+# are skipped.
 demo: build
-	$(BIN) generate events --persons $(PERSONS) --seed 42 --out $(DEMO_DATA)
+	$(BIN) generate events --persons $(PERSONS) --seed 42 --end $(TODAY) --out $(DEMO_DATA)
 	$(BIN) load events $(DEMO_DATA)
-	$(BIN) sql "select type, count(*) as events, count(distinct coalesce(user_id, anonymous_id)) as ids from raw.events group by 1 order by 2 desc"
 	$(BIN) sql "select reason, count(*) as rows, min(source_file || ':' || line) as first_seen from raw.events_quarantine group by 1 order by 2 desc"
+	$(BIN) build
+	$(BIN) sql "select profiles, merges, splits, dropped_limit, dropped_blocked, largest_profile, rounds from identity_map_metrics order by built_at desc limit 1"
+	$(BIN) sql "select profile_id, email, total_orders, round(total_spend, 2) as total_spend, round(spend_30d, 2) as spend_30d from profiles order by spend_30d desc limit 5"
+	$(BIN) sql "select 'high_value_customers' as audience, count(*) as members from high_value_customers union all select 'cart_abandoners', count(*) from cart_abandoners"
 
 # The load benchmark of docs/benchmarks.md: 1M generated events, cdp load vs DuckDB read_json.
 bench-load:
