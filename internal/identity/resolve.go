@@ -47,7 +47,9 @@ type resolver struct {
 	prefix string
 	names  map[string]string // rendered work table -> bare name
 	logf   func(format string, args ...any)
-	stats  Stats
+	// trace, when set, is told how long each statement took (benchmarks).
+	trace func(time.Duration, string)
+	stats Stats
 }
 
 func newResolver(wh warehouse.Warehouse, rules *Rules, prefix string, logf func(string, ...any)) *resolver {
@@ -83,8 +85,12 @@ func (r *resolver) cleanup(ctx context.Context) {
 
 func (r *resolver) exec(ctx context.Context, stmts ...string) error {
 	for _, s := range stmts {
+		t := time.Now()
 		if err := r.wh.Exec(ctx, s); err != nil {
 			return fmt.Errorf("%w\n  in: %s", err, abbreviate(s))
+		}
+		if r.trace != nil {
+			r.trace(time.Since(t), s)
 		}
 	}
 	return nil
