@@ -2,8 +2,10 @@ package destination
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -45,6 +47,18 @@ const (
 	Rejected                 // the destination refused this row; store the reason, retry next run
 )
 
+func (o Outcome) String() string {
+	switch o {
+	case OK:
+		return "ok"
+	case Retryable:
+		return "retryable"
+	case Rejected:
+		return "rejected"
+	}
+	return "Outcome(" + strconv.Itoa(int(o)) + ")"
+}
+
 // RowResult is the outcome of one row, by index into Batch.Rows.
 type RowResult struct {
 	Outcome Outcome
@@ -56,6 +70,11 @@ type RowResult struct {
 // failing with rejections, splits it to isolate the bad rows.
 type Result struct {
 	Rows []RowResult
+}
+
+// OKResult acknowledges all n rows of a batch.
+func OKResult(n int) Result {
+	return Result{Rows: make([]RowResult, n)} // the zero Outcome is OK
 }
 
 // RetryableError marks an error worth retrying (HTTP 429/5xx, timeouts), with the wait the
@@ -74,6 +93,8 @@ type Field struct {
 	Required bool
 	Secret   bool // must come from ${ENV}, never literally in YAML
 	Doc      string
+	Default  string // the value used when the field is not set, as written in YAML; "" if none
+	Example  string // a value to show in docs and in errors that say how to fix the config
 }
 
 // Spec is what a destination declares about itself.
@@ -98,6 +119,62 @@ type Destination interface {
 // finish their work at the end of a run (a file destination renames its output into place).
 type Closer interface {
 	Close(ctx context.Context) error
+}
+
+// RunInfo names the run a destination is about to receive batches for.
+type RunInfo struct {
+	Sync    string    // the sync's name
+	ID      string    // the run's ID, unique among the sync's runs (file names use it)
+	Started time.Time // when the run started
+}
+
+// Starter is implemented by destinations that want to know the run before its first Write: the
+// file destination names its output after the sync and the run, recovers the rows a crashed run
+// acknowledged, and writes a file even for a run without changes. The sync engine calls Start
+// once per run before any Write, and Close (Closer) once after the last Write it means to keep.
+// A destination that is never started learns the sync from its first Batch.
+type Starter interface {
+	Start(ctx context.Context, run RunInfo) error
+}
+
+// FormatValue renders a field value as text, the form used by destinations whose values are
+// all strings (CSV cells, HubSpot properties): nil is "", time.Time is RFC 3339 with
+// nanoseconds when it has them, floats are written without an exponent, and nested []any /
+// map[string]any are JSON.
+func FormatValue(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case int:
+		return strconv.Itoa(x)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case uint64:
+		return strconv.FormatUint(x, 10)
+	case float32:
+		return strconv.FormatFloat(float64(x), 'f', -1, 32)
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case json.Number:
+		return x.String()
+	case time.Time:
+		return x.Format(time.RFC3339Nano)
+	case []byte:
+		return string(x)
+	case fmt.Stringer:
+		return x.String()
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
 }
 
 // Factory makes a destination from its config (already ${ENV}-expanded).
