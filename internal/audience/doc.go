@@ -72,6 +72,14 @@
 // otherwise, so the audience never reads a model before it is built. The relation read is the
 // one _cdp.model_state records for the model.
 //
+// # Checking without building
+//
+// Validate does for `cdp compile` what the materialization does for a build, in the compile
+// step's empty scratch database: it parses the rules, compiles them against the population's
+// columns (so a misspelled column or a value of the wrong type is reported before any data is
+// touched), and creates the audience's relation (a view of the compiled SELECT) and the
+// history table there, so that tests and models reading the audience are checked too.
+//
 // # Building
 //
 // The compiled SELECT is built into <audience>__cdp_new; profile_id must be present and unique.

@@ -37,47 +37,10 @@ var historyMu sync.Mutex
 func Materialize(ctx context.Context, b *run.Build) error {
 	n := b.Node
 	d := b.WH.Dialect()
-	spec := &Spec{}
-	if raw, ok := n.Config.Extra["audience"]; ok && raw != nil {
-		var err error
-		if spec, err = Parse(raw); err != nil {
-			return positioned(n, err)
-		}
-	}
-	pop := cleanSQL(n.SQL)
-	if pop == "" {
-		return fmt.Errorf("the model has no SELECT: its SQL is the audience's population; write `select * from {{ ref('profiles') }}` after the config() call")
-	}
-	cols, err := columnsOf(ctx, b.WH, pop)
-	if err != nil {
-		return fmt.Errorf("population: %w", err)
-	}
-	in := Input{Dialect: d, Population: pop, Columns: cols, Audiences: map[string]string{}, Now: spec.AsOf}
-	if in.Now.IsZero() {
-		in.Now = time.Now().UTC().Truncate(time.Microsecond)
-	}
-	events, audiences := spec.References()
 	r := &resolver{b: b}
-	if events {
-		rel, err := r.resolve(ctx, spec.Events, "events")
-		if err != nil {
-			return positioned(n, single("events", "%v", err))
-		}
-		in.Events = d.Relation(rel)
-	}
-	for _, a := range audiences {
-		if a == name(n) {
-			return positioned(n, single("where", "the audience refers to itself; refer to other audiences only"))
-		}
-		rel, err := r.resolve(ctx, a, "audience")
-		if err != nil {
-			return positioned(n, single(audiencePath(spec, a), "%v", err))
-		}
-		in.Audiences[a] = d.Relation(rel)
-	}
-	sql, err := Compile(spec, in)
+	sql, err := compileModel(ctx, b.WH, n, "", r.resolve)
 	if err != nil {
-		return positioned(n, err)
+		return err
 	}
 
 	if err := b.EnsureSchema(ctx); err != nil {
@@ -125,6 +88,91 @@ func Materialize(ctx context.Context, b *run.Build) error {
 		return err
 	}
 	committed = true
+	return nil
+}
+
+// lookup finds the relation of a model the rules read (what: "events" or "audience").
+type lookup func(ctx context.Context, model, what string) (warehouse.Relation, error)
+
+// compileModel parses an audience model's rules and compiles them against its population as
+// wh sees it. dir is the project directory, to place rule errors at their lines ("" reads the
+// property file from the working directory).
+func compileModel(ctx context.Context, wh warehouse.Warehouse, n *compile.Node, dir string, find lookup) (string, error) {
+	d := wh.Dialect()
+	spec := &Spec{}
+	if raw, ok := n.Config.Extra["audience"]; ok && raw != nil {
+		var err error
+		if spec, err = Parse(raw); err != nil {
+			return "", positioned(n, dir, err)
+		}
+	}
+	pop := cleanSQL(n.SQL)
+	if pop == "" {
+		return "", fmt.Errorf("the model has no SELECT: its SQL is the audience's population; write `select * from {{ ref('profiles') }}` after the config() call")
+	}
+	cols, err := columnsOf(ctx, wh, pop)
+	if err != nil {
+		return "", fmt.Errorf("population: %w", err)
+	}
+	in := Input{Dialect: d, Population: pop, Columns: cols, Audiences: map[string]string{}, Now: spec.AsOf}
+	if in.Now.IsZero() {
+		in.Now = time.Now().UTC().Truncate(time.Microsecond)
+	}
+	events, audiences := spec.References()
+	if events {
+		rel, err := find(ctx, spec.Events, "events")
+		if err != nil {
+			return "", positioned(n, dir, single("events", "%v", err))
+		}
+		in.Events = d.Relation(rel)
+	}
+	for _, a := range audiences {
+		if a == name(n) {
+			return "", positioned(n, dir, single(audiencePath(spec, a), "the audience refers to itself; refer to other audiences only"))
+		}
+		rel, err := find(ctx, a, "audience")
+		if err != nil {
+			return "", positioned(n, dir, single(audiencePath(spec, a), "%v", err))
+		}
+		in.Audiences[a] = d.Relation(rel)
+	}
+	sql, err := Compile(spec, in)
+	if err != nil {
+		return "", positioned(n, dir, err)
+	}
+	return sql, nil
+}
+
+// Validate checks an audience model in `cdp compile`'s scratch database (empty tables of the
+// target's engine, models created in order) without building anything: its rules parse, name
+// columns the population has with values of their types, and read models the audience
+// depends on. It then creates what the audience's readers see there: its relation, as a view
+// of the compiled SELECT, and the schema's membership history. dir is the project directory;
+// relationOf gives the relation of a node ID ("model.profile_events") as compiled.
+func Validate(ctx context.Context, scratch warehouse.Warehouse, dir string, n *compile.Node, relationOf func(nodeID string) (warehouse.Relation, bool)) error {
+	find := func(ctx context.Context, model, what string) (warehouse.Relation, error) {
+		if err := dependsOn(n, model, what); err != nil {
+			return warehouse.Relation{}, err
+		}
+		if rel, ok := relationOf("model." + model); ok {
+			return rel, nil
+		}
+		return warehouse.Relation{Schema: n.Relation.Schema, Name: model}, nil
+	}
+	sql, err := compileModel(ctx, scratch, n, dir, find)
+	if err != nil {
+		return err
+	}
+	d := scratch.Dialect()
+	for _, stmt := range []string{
+		d.CreateSchema(n.Relation.Schema),
+		"CREATE VIEW " + d.Relation(n.Relation) + " AS " + sql,
+		History(d, n.Relation.Schema).Create(),
+	} {
+		if err := scratch.Exec(ctx, stmt); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -199,13 +247,8 @@ type resolver struct {
 func (r *resolver) resolve(ctx context.Context, model, what string) (warehouse.Relation, error) {
 	n := r.b.Node
 	id := "model." + model
-	if !slices.Contains(n.DependsOn, id) {
-		file := n.Path
-		if n.Model != nil && n.Model.Path != "" {
-			file = n.Model.Path
-		}
-		return warehouse.Relation{}, fmt.Errorf("reads %s model %q, which the audience does not depend on; add the line -- depends_on: {{ ref('%s') }} to %s so that %s is built first",
-			what, model, model, file, model)
+	if err := dependsOn(n, model, what); err != nil {
+		return warehouse.Relation{}, err
 	}
 	if r.states == nil {
 		st, err := state.LoadModelStates(ctx, r.b.WH)
@@ -230,14 +273,28 @@ func (r *resolver) resolve(ctx context.Context, model, what string) (warehouse.R
 	return rel, nil
 }
 
+// dependsOn checks that the audience depends on a model its rules read.
+func dependsOn(n *compile.Node, model, what string) error {
+	if slices.Contains(n.DependsOn, "model."+model) {
+		return nil
+	}
+	file := n.Path
+	if n.Model != nil && n.Model.Path != "" {
+		file = n.Model.Path
+	}
+	return fmt.Errorf("reads %s model %q, which the audience does not depend on; add the line -- depends_on: {{ ref('%s') }} to %s so that %s is built first",
+		what, model, model, file, model)
+}
+
 // positioned places rule errors in the project: each at its line in the property file when the
-// file can be read from the working directory, else at the model's entry.
-func positioned(n *compile.Node, err error) error {
+// file can be read (from dir, the project directory; "" is the working directory), else at the
+// model's entry.
+func positioned(n *compile.Node, dir string, err error) error {
 	var rules Errors
 	if !errors.As(err, &rules) {
 		return err
 	}
-	loc := newLocator(n)
+	loc := newLocator(n, dir)
 	out := make(config.Errors, len(rules))
 	for i, e := range rules {
 		out[i] = &config.Error{Pos: loc.pos(e.Path), Msg: e.Error()}
@@ -251,7 +308,7 @@ type locator struct {
 	entry *yamlNode
 }
 
-func newLocator(n *compile.Node) *locator {
+func newLocator(n *compile.Node, dir string) *locator {
 	l := &locator{base: n.Pos}
 	if l.base.File == "" && n.Model != nil {
 		l.base = config.Pos{File: n.Model.Path, Line: 1}
@@ -260,7 +317,7 @@ func newLocator(n *compile.Node) *locator {
 	if ext != ".yml" && ext != ".yaml" {
 		return l
 	}
-	data, err := os.ReadFile(filepath.FromSlash(l.base.File))
+	data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(l.base.File)))
 	if err != nil {
 		return l
 	}

@@ -208,3 +208,41 @@ models:
 		t.Errorf("error = %s\nwant it to contain %s", r.Error, want)
 	}
 }
+
+// TestValidate checks an audience the way cdp compile does, in an empty scratch database.
+func TestValidate(t *testing.T) {
+	ctx := t.Context()
+	scratch := openWH(t)
+	mustExec(t, scratch, `create view main.profiles as select 'p1' as profile_id, 1.5::double as total_spend, '{}'::json as traits where false`)
+	mustExec(t, scratch, `create table main.profile_events (profile_id varchar, event varchar, "timestamp" timestamptz, properties json)`)
+	rels := func(id string) (warehouse.Relation, bool) {
+		return warehouse.Relation{Schema: "main", Name: strings.TrimPrefix(id, "model.")}, true
+	}
+	vip := audienceModel(t, "vip", `select * from "main"."profiles"`,
+		`{include: [total_spend], where: {event: Order Completed, sum: revenue, op: ">", value: 1}}`, "model.profile_events", "model.profiles")
+	if err := Validate(ctx, scratch, t.TempDir(), vip, rels); err != nil {
+		t.Fatal(err)
+	}
+	if got := queryStrings(t, scratch, `select column_name from information_schema.columns where table_name = 'vip' order by ordinal_position`); !cmp.Equal(got, []string{"profile_id", "total_spend"}) {
+		t.Errorf("vip's columns in scratch = %q", got)
+	}
+	if got := queryStrings(t, scratch, `select count(*) from main.audience_membership_history`); got[0] != "0" {
+		t.Errorf("history: %v", got)
+	}
+
+	// Errors are placed with the project directory, wherever the working directory is.
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "models", "audiences"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	yml := "version: 2\nmodels:\n  - name: bad\n    config:\n      audience:\n        include: [total_spent]\n"
+	if err := os.WriteFile(filepath.Join(dir, "models", "audiences", "audiences.yml"), []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := audienceModel(t, "bad", `select * from "main"."profiles"`, "{include: [total_spent]}", "model.profiles")
+	err := Validate(ctx, scratch, dir, bad, rels)
+	want := `models/audiences/audiences.yml:6: audience.include[0]: column "total_spent" is not in the population; did you mean "total_spend"?`
+	if err == nil || err.Error() != want {
+		t.Errorf("Validate = %v, want %s", err, want)
+	}
+}
