@@ -48,6 +48,15 @@ type Dialect interface {
 	RegexpReplace(expr, pattern, replacement string) string
 	// MD5Hex is the MD5 digest of the text expr as 32 lower-case hex digits.
 	MD5Hex(expr string) string
+	// JSONObjectText renders a JSON object of the keys (in the given order) and value
+	// expressions as compact JSON text. The same values give the same text on every call, so
+	// its digest can detect changed rows (sync snapshots store it with its MD5Hex).
+	JSONObjectText(keys, exprs []string) string
+	// StringRows renders a query, usable as a subquery, returning one text column per name and
+	// one row per index of columns (columns[i] holds the values of names[i]; all the same
+	// length, at least 1). It is the fast way to feed thousands of literal rows to a statement,
+	// where a VALUES list of that size takes longer to parse than to run.
+	StringRows(names []string, columns [][]string) string
 	// Now is the current timestamp.
 	Now() string
 	// DocumentColumn is the column type (for CREATE/ALTER TABLE only, not casts) of large text

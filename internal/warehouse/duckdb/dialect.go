@@ -1,6 +1,7 @@
 package duckdb
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -127,6 +128,32 @@ func (Dialect) RegexpReplace(expr, pattern, replacement string) string {
 }
 
 func (Dialect) MD5Hex(expr string) string { return "md5(" + expr + ")" }
+
+func (Dialect) JSONObjectText(keys, exprs []string) string {
+	args := make([]string, 0, 2*len(keys))
+	for i, k := range keys {
+		args = append(args, warehouse.QuoteStringStandard(k), exprs[i])
+	}
+	return "CAST(json_object(" + strings.Join(args, ", ") + ") AS VARCHAR)"
+}
+
+// StringRows passes each column as one JSON array literal: DuckDB parses a single long string
+// far faster than a VALUES list of the same rows (5x for 500 rows), and unnest zips the lists.
+func (d Dialect) StringRows(names []string, columns [][]string) string {
+	var b strings.Builder
+	b.WriteString("SELECT ")
+	for i, name := range names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		js, _ := json.Marshal(columns[i]) // a []string always marshals
+		b.WriteString("unnest(from_json(")
+		b.WriteString(warehouse.QuoteStringStandard(string(js)))
+		b.WriteString(`, '["VARCHAR"]')) AS `)
+		b.WriteString(d.QuoteIdent(name))
+	}
+	return b.String()
+}
 
 func (Dialect) JSONExtractMany(text string, paths []string) string {
 	lits := make([]string, len(paths))

@@ -87,6 +87,8 @@ func RunWith(t *testing.T, open func(t *testing.T) warehouse.Warehouse, opts Opt
 		{"JSONObjectValid", s.testJSONObjectValid},
 		{"JSONExtractMany", s.testJSONExtractMany},
 		{"Hash", s.testHash},
+		{"JSONObjectText", s.testJSONObjectText},
+		{"StringRows", s.testStringRows},
 		{"Regexp", s.testRegexp},
 		{"Now", s.testNow},
 		{"VirtualColumn", s.testVirtualColumn},
