@@ -25,7 +25,10 @@ const Materialization = "audience"
 // HistoryTable is the membership history every audience of a schema shares.
 const HistoryTable = "audience_membership_history"
 
-func init() { run.RegisterMaterialization(Materialization, Materialize) }
+func init() {
+	run.RegisterMaterialization(Materialization, Materialize)
+	run.RegisterValidator(Materialization, Validate)
+}
 
 // historyMu serializes the audiences' updates of their schema's shared history table: two
 // audiences committing at once would otherwise race to create it and conflict on it.

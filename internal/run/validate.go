@@ -22,6 +22,28 @@ type Problem struct {
 
 func (p Problem) Error() string { return p.Path + ": " + p.Message }
 
+// Validator checks a model of a custom materialization in the scratch database, and creates
+// there what its readers will see (its relation and any sibling tables), with the columns the
+// materialization would give them. relationOf resolves another node's relation.
+type Validator func(ctx context.Context, scratch warehouse.Warehouse, dir string, n *compile.Node, relationOf func(nodeID string) (warehouse.Relation, bool)) error
+
+var validators = map[string]Validator{}
+
+// RegisterValidator sets how `cdp compile` checks models of a custom materialization; without
+// one, such a model is checked as a view of its SQL.
+func RegisterValidator(materialization string, v Validator) {
+	customMu.Lock()
+	defer customMu.Unlock()
+	validators[materialization] = v
+}
+
+func validatorFor(n *compile.Node) (Validator, bool) {
+	customMu.RLock()
+	defer customMu.RUnlock()
+	v, ok := validators[materialized(n)]
+	return v, ok
+}
+
 // SourceColumns gives the columns of a source table that is not in the warehouse yet (a
 // loadable source's raw layout, or columns declared with data types); ok false if unknown.
 type SourceColumns func(id string) ([]warehouse.Column, bool)
@@ -130,6 +152,12 @@ func Validate(ctx context.Context, wh, scratch warehouse.Warehouse, dir string, 
 				fail(err.Error())
 				continue
 			}
+			if v, ok := validatorFor(n); ok {
+				if err := v(ctx, scratch, dir, n, relationOf(nodes)); err != nil {
+					fail(err.Error())
+				}
+				continue
+			}
 			if err := scratch.Exec(ctx, "CREATE VIEW "+d.Relation(n.Relation)+" AS "+n.SQL); err != nil {
 				fail(err.Error())
 				continue
@@ -168,4 +196,17 @@ func upstreamProblem(n *compile.Node, failed, badSource map[string]string) strin
 		}
 	}
 	return ""
+}
+
+func relationOf(nodes []*compile.Node) func(string) (warehouse.Relation, bool) {
+	byID := make(map[string]warehouse.Relation, len(nodes))
+	for _, n := range nodes {
+		if n.Relation.Name != "" {
+			byID[n.ID] = n.Relation
+		}
+	}
+	return func(id string) (warehouse.Relation, bool) {
+		r, ok := byID[id]
+		return r, ok
+	}
 }
