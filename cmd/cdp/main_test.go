@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -45,6 +46,14 @@ func TestScripts(t *testing.T) {
 		Cmds:                scriptCmds,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("HOME", env.WorkDir)
+			// Stories that use the repository's own standard models copy them from $REPO;
+			// generated events end $TODAY so time-windowed audiences have members.
+			repo, err := filepath.Abs("../..")
+			if err != nil {
+				return err
+			}
+			env.Setenv("REPO", repo)
+			env.Setenv("TODAY", time.Now().UTC().Format("2006-01-02"))
 			return nil
 		},
 	})
