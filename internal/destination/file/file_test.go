@@ -364,4 +364,3 @@ func TestSafeName(t *testing.T) {
 		}
 	}
 }
-
