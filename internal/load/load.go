@@ -106,12 +106,34 @@ func Run(ctx context.Context, wh warehouse.Warehouse, opts Options) (*Summary, e
 	sizes, total := fileSizes(opts.Files)
 	rep.Start(len(opts.Files), total)
 	var failures []error
+	// Each file is staged while the one before it is classified and committed: staging is Go
+	// reading and appending, the rest is the engine, so the two overlap on separate cores.
+	stages := make([]<-chan stagedFile, len(opts.Files))
+	consumed := make([]bool, len(opts.Files))
+	defer func() {
+		// A run that stops early still waits for the file being staged ahead, and drops it.
+		for i, ch := range stages {
+			if ch != nil && !consumed[i] {
+				st := <-ch
+				_ = wh.DropStaged(context.Background(), "s_"+st.loadID)
+			}
+		}
+	}()
+	startStage := func(i int, progress func(int64)) {
+		if i < len(opts.Files) && stages[i] == nil {
+			stages[i] = stageFile(ctx, wh, lay, opts.Files[i], progress)
+		}
+	}
 	for i, file := range opts.Files {
 		if err := ctx.Err(); err != nil {
 			return sum, err
 		}
 		rep.FileStarted(file, sizes[i])
-		fr := loadFile(ctx, wh, src, lay, raw, quar, file, rep)
+		startStage(i, rep.Bytes)
+		st := <-stages[i]
+		consumed[i] = true
+		startStage(i+1, nil)
+		fr := loadFile(ctx, wh, src, lay, raw, quar, file, st)
 		rep.FileDone(fr)
 		sum.PerFile = append(sum.PerFile, fr)
 		sum.Bytes += fr.Bytes
@@ -146,8 +168,27 @@ func Run(ctx context.Context, wh warehouse.Warehouse, opts Options) (*Summary, e
 	return sum, nil
 }
 
-func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, lay *layout, raw, quar warehouse.Relation, file string, rep Reporter) (fr FileResult) {
-	start := time.Now()
+// stagedFile is a file staged by stageFile, ready for loadFile.
+type stagedFile struct {
+	loadID  string
+	res     warehouse.LoadResult
+	err     error
+	started time.Time
+}
+
+// stageFile stages a file in the background; the result arrives on the channel.
+func stageFile(ctx context.Context, wh warehouse.Warehouse, lay *layout, file string, progress func(int64)) <-chan stagedFile {
+	out := make(chan stagedFile, 1)
+	go func() {
+		st := stagedFile{loadID: newLoadID(), started: time.Now()}
+		st.res, st.err = wh.Load(ctx, warehouse.LoadRequest{Path: file, Format: lay.stage, Name: "s_" + st.loadID, Progress: progress})
+		out <- st
+	}()
+	return out
+}
+
+func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, lay *layout, raw, quar warehouse.Relation, file string, st stagedFile) (fr FileResult) {
+	start := st.started
 	fr = FileResult{File: file}
 	defer func() { fr.Seconds = time.Since(start).Seconds() }()
 	fail := func(err error) FileResult {
@@ -155,14 +196,14 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 		fr.Error = err.Error()
 		return fr
 	}
-	loadID := newLoadID()
+	loadID := st.loadID
 	stageName, className := "s_"+loadID, "c_"+loadID
 	defer func() {
 		// Scratch tables live in the staging area; dropping them is tidiness, not correctness.
 		_ = wh.DropStaged(context.Background(), stageName)
 		_ = wh.DropStaged(context.Background(), className)
 	}()
-	staged, err := wh.Load(ctx, warehouse.LoadRequest{Path: file, Format: lay.stage, Name: stageName, Progress: rep.Bytes})
+	staged, err := st.res, st.err
 	if err != nil {
 		return fail(err)
 	}
