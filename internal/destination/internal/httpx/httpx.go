@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,7 +81,14 @@ func utfStart(b byte) bool { return b&0xC0 != 0x80 }
 // Write's context) was cancelled the run is stopping: the error is returned as is, wrapped,
 // so errors.Is(err, context.Canceled) holds and nothing retries it. Anything else (a timeout,
 // a refused or reset connection, a deadline) is a RetryableError.
+//
+// The URL is left out of the message (the caller's what names the endpoint): a query string
+// may hold a token.
 func TransportError(ctx context.Context, what string, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
 	if errors.Is(ctx.Err(), context.Canceled) {
 		return fmt.Errorf("%s: %w", what, ctx.Err())
 	}
