@@ -322,11 +322,17 @@ func describe(v any) string {
 	}
 }
 
-// closest returns the candidate within edit distance 2 of s, or "".
+// closest returns the candidate within edit distance 2 of s, or that s is a prefix of (or
+// the other way round), or "".
 func closest(s string, candidates []string) string {
 	best, bestD := "", 3
+	s = strings.ToLower(s)
 	for _, c := range candidates {
-		if d := distance(strings.ToLower(s), c); d < bestD {
+		d := distance(s, c)
+		if len(s) >= 3 && (strings.HasPrefix(c, s) || strings.HasPrefix(s, c)) {
+			d = min(d, 2)
+		}
+		if d < bestD {
 			best, bestD = c, d
 		}
 	}
