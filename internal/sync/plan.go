@@ -1,0 +1,464 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/cdp-dev/cdp/internal/config"
+	"github.com/cdp-dev/cdp/internal/destination"
+	"github.com/cdp-dev/cdp/internal/state"
+	"github.com/cdp-dev/cdp/internal/syncdef"
+	"github.com/cdp-dev/cdp/internal/warehouse"
+)
+
+// Plan is what a run would send: counts of adds, changes and removes, samples of each, the
+// invalid rows left out and the guards the plan breaks.
+type Plan struct {
+	Sync        string `json:"sync"`
+	Model       string `json:"model"`
+	Destination string `json:"destination"`
+	Mode        string `json:"mode"`
+	// ModelRows is every row the model returned, invalid ones included.
+	ModelRows int64 `json:"model_rows"`
+	// SnapshotRows is the rows the destination has acknowledged so far.
+	SnapshotRows int64   `json:"snapshot_rows"`
+	Changes      Counts  `json:"changes"`
+	Invalid      Invalid `json:"invalid"`
+	// NoConsent is the valid rows left out because their consent column is not true.
+	NoConsent int64 `json:"no_consent"`
+	// Samples are the first rows of each action by key: adds, then changes, then removes.
+	Samples []Sample `json:"samples"`
+	// Guards are the guards this plan breaks; a run refuses it unless forced.
+	Guards []Violation `json:"guards"`
+}
+
+// Counts are rows per action.
+type Counts struct {
+	Add    int64 `json:"add"`
+	Change int64 `json:"change"`
+	Remove int64 `json:"remove"`
+}
+
+// Total is the rows to send.
+func (c Counts) Total() int64 { return c.Add + c.Change + c.Remove }
+
+func (c *Counts) add(a destination.Action, n int64) {
+	switch a {
+	case destination.Add:
+		c.Add += n
+	case destination.Change:
+		c.Change += n
+	case destination.Remove:
+		c.Remove += n
+	}
+}
+
+// Of returns the count of one action.
+func (c Counts) Of(a destination.Action) int64 {
+	switch a {
+	case destination.Add:
+		return c.Add
+	case destination.Change:
+		return c.Change
+	case destination.Remove:
+		return c.Remove
+	}
+	return 0
+}
+
+// Invalid counts the rows that are never sent: a NULL primary key, or a key that more than one
+// row has.
+type Invalid struct {
+	NullKeys      int64          `json:"null_keys"`
+	DuplicateRows int64          `json:"duplicate_rows"`
+	DuplicateKeys int64          `json:"duplicate_keys"`
+	Samples       []DuplicateKey `json:"samples"`
+}
+
+// Rows is the number of invalid rows.
+func (i Invalid) Rows() int64 { return i.NullKeys + i.DuplicateRows }
+
+// DuplicateKey is a key that several rows share.
+type DuplicateKey struct {
+	Key  string `json:"key"`
+	Rows int64  `json:"rows"`
+}
+
+// Sample is one planned row.
+type Sample struct {
+	Action destination.Action `json:"action"`
+	Key    string             `json:"key"`
+	// Fields are the mapped fields: the new ones for an add or change, the last acknowledged
+	// ones for a remove.
+	Fields map[string]any `json:"fields"`
+	// Old are the last acknowledged fields of a change.
+	Old map[string]any `json:"old,omitempty"`
+	// Reason says why a row is removed: "not in model" or "consent withdrawn".
+	Reason string `json:"reason,omitempty"`
+}
+
+// Violation is a guard a plan breaks.
+type Violation struct {
+	Guard   string `json:"guard"` // allow_empty, max_remove_share, max_add_share
+	Message string `json:"message"`
+}
+
+// HasChanges reports whether applying the plan would send anything.
+func (p *Plan) HasChanges() bool { return p.Changes.Total() > 0 }
+
+// PlanOptions changes what Plan reports.
+type PlanOptions struct {
+	// Samples is the number of sample rows per action; 0 means 5, negative means none.
+	Samples int
+}
+
+// NewPlan diffs the sync's model (the relation model) against its snapshot in the warehouse.
+// It creates the sync's state tables if needed and changes nothing else.
+func NewPlan(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, model warehouse.Relation, opts PlanOptions) (*Plan, error) {
+	q, err := newQuery(ctx, wh, def, model)
+	if err != nil {
+		return nil, wrapSync(def, err)
+	}
+	p, err := q.plan(ctx, opts)
+	if err != nil {
+		return nil, wrapSync(def, err)
+	}
+	return p, nil
+}
+
+func wrapSync(def *syncdef.Def, err error) error {
+	var cfgErr config.Errors
+	if errors.As(err, &cfgErr) {
+		return err // already says where, in the sync's file
+	}
+	return fmt.Errorf("sync %q: %w", def.Name, err)
+}
+
+// query renders the SQL of one sync's diff.
+type query struct {
+	wh    warehouse.Warehouse
+	d     warehouse.Dialect
+	def   *syncdef.Def
+	model warehouse.Relation
+	// columns are the model's real column names for the primary key, the mapped columns (by
+	// index into def.Mapping; "" for constants) and the consent column ("" when none).
+	key, consent string
+	fields       []string
+}
+
+func newQuery(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, model warehouse.Relation) (*query, error) {
+	if err := state.EnsureSync(ctx, wh, def.Name); err != nil {
+		return nil, err
+	}
+	cols, err := wh.Columns(ctx, model)
+	if errors.Is(err, warehouse.ErrNotFound) {
+		return nil, fmt.Errorf("model %s not found in the warehouse; build it first (cdp build -s %s)", model, model.Name)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", model, err)
+	}
+	names := make([]string, len(cols))
+	byLower := map[string]string{}
+	for i, c := range cols {
+		names[i] = c.Name
+		byLower[strings.ToLower(c.Name)] = c.Name
+	}
+	var errs config.Errors
+	find := func(col string, pos config.Pos, what string) string {
+		if real, ok := byLower[strings.ToLower(col)]; ok {
+			return real
+		}
+		msg := fmt.Sprintf("sync %q: %s: model %s has no column %q", def.Name, what, model, col)
+		if s := config.Suggest(col, names); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		} else {
+			msg += "; its columns are " + strings.Join(names, ", ")
+		}
+		errs = append(errs, &config.Error{Pos: pos, Msg: msg})
+		return ""
+	}
+	q := &query{wh: wh, d: wh.Dialect(), def: def, model: model, fields: make([]string, len(def.Mapping))}
+	q.key = find(def.PrimaryKey, def.Pos, "primary_key")
+	for i, f := range def.Mapping {
+		if f.Column != "" {
+			q.fields[i] = find(f.Column, f.Pos, "mapping."+f.Name)
+		}
+	}
+	if c := def.ConsentColumn(); c != "" {
+		if real, ok := byLower[c]; ok {
+			q.consent = real
+		} else {
+			errs = append(errs, &config.Error{Pos: def.Pos, Msg: fmt.Sprintf(
+				"sync %q: consent %s needs a boolean column %s in model %s (true = the profile agreed); add it to the model or remove consent:",
+				def.Name, def.Consent, c, model)})
+		}
+	}
+	if len(errs) > 0 {
+		errs.Sort()
+		return nil, errs
+	}
+	return q, nil
+}
+
+func (q *query) snapshot() string { return q.d.Relation(state.SyncSnapshot(q.def.Name)) }
+
+// with renders the common table expressions: src (every model row with its key as text, its
+// consent and its mapped columns), dup (keys of more than one row), valid (rows with a unique,
+// non-NULL key, with their payload and its digest) and, when diff is set, diff (the planned
+// rows: action, key, digest, payload, previous payload, reason and the mapped columns).
+func (q *query) with(diff bool) string {
+	d := q.d
+	var b strings.Builder
+	consent := "TRUE"
+	if q.consent != "" {
+		consent = "(" + d.TryCast(d.QuoteIdent(q.consent), "boolean") + ") IS TRUE"
+	}
+	fmt.Fprintf(&b, "WITH src AS (\n  SELECT CAST(%s AS %s) AS cdp_key, %s AS cdp_consent", d.QuoteIdent(q.key), d.Type("string"), consent)
+	for i, col := range q.fields {
+		if col != "" {
+			fmt.Fprintf(&b, ", %s AS cdp_f%d", d.QuoteIdent(col), i)
+		}
+	}
+	fmt.Fprintf(&b, "\n  FROM %s\n),\n", d.Relation(q.model))
+	b.WriteString("dup AS (\n  SELECT cdp_key FROM src WHERE cdp_key IS NOT NULL GROUP BY cdp_key HAVING count(*) > 1\n),\n")
+	keys := make([]string, len(q.def.Mapping))
+	exprs := make([]string, len(q.def.Mapping))
+	for i, f := range q.def.Mapping {
+		keys[i] = f.Name
+		if f.Column != "" {
+			exprs[i] = fmt.Sprintf("src.cdp_f%d", i)
+		} else {
+			exprs[i] = q.literal(f.Const)
+		}
+	}
+	payload := d.JSONObjectText(keys, exprs)
+	fmt.Fprintf(&b, "valid AS (\n  SELECT src.*, %s AS cdp_hash, %s AS cdp_payload\n  FROM src LEFT JOIN dup ON dup.cdp_key = src.cdp_key\n  WHERE src.cdp_key IS NOT NULL AND dup.cdp_key IS NULL\n)",
+		d.MD5Hex(payload), payload)
+	if !diff {
+		return b.String()
+	}
+	fcols := func(alias string) string {
+		var s strings.Builder
+		for i, col := range q.fields {
+			if col != "" {
+				fmt.Fprintf(&s, ", %s.cdp_f%d", alias, i)
+			}
+		}
+		return s.String()
+	}
+	snap := q.snapshot()
+	changed := ""
+	if q.def.Mode.SendsChanges() {
+		changed = " OR s.row_hash <> v.cdp_hash"
+	}
+	fmt.Fprintf(&b, `,
+diff AS (
+  SELECT CASE WHEN s.key IS NULL THEN 'add' ELSE 'change' END AS cdp_action, v.cdp_key, v.cdp_hash, v.cdp_payload,
+    s.payload AS cdp_old, '' AS cdp_reason%s
+  FROM valid AS v LEFT JOIN %s AS s ON s.key = v.cdp_key
+  WHERE v.cdp_consent AND (s.key IS NULL%s)
+  UNION ALL
+  SELECT 'remove', s.key, s.row_hash, s.payload, s.payload,
+    CASE WHEN v.cdp_key IS NULL THEN 'not in model' ELSE 'consent withdrawn' END%s
+  FROM %s AS s LEFT JOIN valid AS v ON v.cdp_key = s.key LEFT JOIN dup ON dup.cdp_key = s.key
+  WHERE `, fcols("v"), snap, changed, fcols("v"), snap)
+	var removeWhen []string
+	if q.def.Mode.SendsRemoves() {
+		removeWhen = append(removeWhen, "(v.cdp_key IS NULL AND dup.cdp_key IS NULL)")
+	}
+	if q.consent != "" {
+		removeWhen = append(removeWhen, "(v.cdp_key IS NOT NULL AND NOT v.cdp_consent)")
+	}
+	if len(removeWhen) == 0 {
+		removeWhen = []string{"FALSE"}
+	}
+	b.WriteString(strings.Join(removeWhen, " OR "))
+	b.WriteString("\n)")
+	return b.String()
+}
+
+// literal renders a constant of the mapping.
+func (q *query) literal(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case bool:
+		if x {
+			return "TRUE"
+		}
+		return "FALSE"
+	case int:
+		return strconv.Itoa(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		if math.IsInf(x, 0) || math.IsNaN(x) {
+			return q.d.QuoteString(strconv.FormatFloat(x, 'g', -1, 64))
+		}
+		return "CAST(" + strconv.FormatFloat(x, 'g', -1, 64) + " AS " + q.d.Type("number") + ")"
+	case string:
+		return q.d.QuoteString(x)
+	}
+	return q.d.QuoteString(fmt.Sprint(v))
+}
+
+// actionOrder sorts planned rows: removes first (a destination with a size limit gets room
+// before adds arrive), then changes, then adds, each by key.
+const actionOrder = "CASE cdp_action WHEN 'remove' THEN 0 WHEN 'change' THEN 1 ELSE 2 END, cdp_key"
+
+func (q *query) plan(ctx context.Context, opts PlanOptions) (*Plan, error) {
+	n := opts.Samples
+	if n == 0 {
+		n = 5
+	}
+	p := &Plan{
+		Sync: q.def.Name, Model: q.model.String(), Destination: q.def.Destination.Type, Mode: string(q.def.Mode),
+		Samples: []Sample{}, Guards: []Violation{}, Invalid: Invalid{Samples: []DuplicateKey{}},
+	}
+	one := func(cond string) string { return "coalesce(sum(CASE WHEN " + cond + " THEN 1 ELSE 0 END), 0)" }
+	stats := q.with(false) + fmt.Sprintf(`
+SELECT
+  (SELECT count(*) FROM src),
+  (SELECT %s FROM src),
+  (SELECT count(*) FROM src JOIN dup ON dup.cdp_key = src.cdp_key),
+  (SELECT count(*) FROM dup),
+  (SELECT %s FROM valid),
+  (SELECT count(*) FROM %s)`, one("cdp_key IS NULL"), one("NOT cdp_consent"), q.snapshot())
+	rows, err := q.wh.Query(ctx, stats)
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	if rows.Next() {
+		err = rows.Scan(&p.ModelRows, &p.Invalid.NullKeys, &p.Invalid.DuplicateRows, &p.Invalid.DuplicateKeys, &p.NoConsent, &p.SnapshotRows)
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	if p.Invalid.DuplicateKeys > 0 && n > 0 {
+		rows, err := q.wh.Query(ctx, q.with(false)+fmt.Sprintf(`
+SELECT cdp_key, count(*) FROM src WHERE cdp_key IS NOT NULL GROUP BY cdp_key HAVING count(*) > 1 ORDER BY cdp_key LIMIT %d`, n))
+		if err != nil {
+			return nil, fmt.Errorf("plan: %w", err)
+		}
+		for rows.Next() {
+			var dk DuplicateKey
+			if err := rows.Scan(&dk.Key, &dk.Rows); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("plan: %w", err)
+			}
+			p.Invalid.Samples = append(p.Invalid.Samples, dk)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("plan: %w", err)
+		}
+	}
+	// Counts and samples in one pass over the diff.
+	rows, err = q.wh.Query(ctx, q.with(true)+fmt.Sprintf(`
+SELECT cdp_action, cdp_key, cdp_payload, cdp_old, cdp_reason, cdp_n FROM (
+  SELECT cdp_action, cdp_key, cdp_payload, cdp_old, cdp_reason,
+    count(*) OVER (PARTITION BY cdp_action) AS cdp_n,
+    row_number() OVER (PARTITION BY cdp_action ORDER BY cdp_key) AS cdp_rn
+  FROM diff
+) AS ranked
+WHERE cdp_rn <= %d
+ORDER BY %s`, max(n, 1), actionOrder))
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	defer rows.Close()
+	seen := map[destination.Action]int{}
+	for rows.Next() {
+		var action, key, payload, reason string
+		var old *string
+		var count int64
+		if err := rows.Scan(&action, &key, &payload, &old, &reason, &count); err != nil {
+			return nil, fmt.Errorf("plan: %w", err)
+		}
+		a := destination.Action(action)
+		if seen[a] == 0 {
+			p.Changes.add(a, count)
+		}
+		seen[a]++
+		if seen[a] > n {
+			continue
+		}
+		s := Sample{Action: a, Key: key, Fields: decodePayload(payload)}
+		switch a {
+		case destination.Change:
+			if old != nil {
+				s.Old = decodePayload(*old)
+			}
+		case destination.Remove:
+			s.Reason = reason
+		}
+		p.Samples = append(p.Samples, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	sort.SliceStable(p.Samples, func(i, j int) bool { return sampleOrder(p.Samples[i].Action) < sampleOrder(p.Samples[j].Action) })
+	p.Guards = guards(q.def, p)
+	return p, nil
+}
+
+// sampleOrder shows samples as a plan reads best: what is created, changed, then destroyed.
+func sampleOrder(a destination.Action) int {
+	switch a {
+	case destination.Add:
+		return 0
+	case destination.Change:
+		return 1
+	}
+	return 2
+}
+
+// decodePayload reads a snapshot payload (a JSON object) for display; numbers stay exact.
+func decodePayload(s string) map[string]any {
+	dec := json.NewDecoder(strings.NewReader(s))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return map[string]any{"_payload": s}
+	}
+	return m
+}
+
+// guards returns the guards the plan breaks.
+func guards(def *syncdef.Def, p *Plan) []Violation {
+	out := []Violation{}
+	g := def.Guards
+	keep := p.ModelRows - p.Invalid.Rows() - p.NoConsent
+	if !g.AllowEmpty && keep <= 0 && p.SnapshotRows > 0 {
+		out = append(out, Violation{Guard: "allow_empty", Message: fmt.Sprintf(
+			"the model has no rows to send but %d row(s) were sent before; applying would empty the destination (set guards.allow_empty: true if that is intended)",
+			p.SnapshotRows)})
+	}
+	share := func(n int64) float64 { return float64(n) / float64(p.SnapshotRows) }
+	if g.MaxRemoveShare != nil && p.Changes.Remove > 0 && (p.SnapshotRows == 0 || share(p.Changes.Remove) > *g.MaxRemoveShare) {
+		out = append(out, Violation{Guard: "max_remove_share", Message: fmt.Sprintf(
+			"%d remove(s) are %s of the %d-row snapshot, more than max_remove_share %s",
+			p.Changes.Remove, percent(share(p.Changes.Remove)), p.SnapshotRows, percent(*g.MaxRemoveShare))})
+	}
+	if g.MaxAddShare != nil && p.SnapshotRows > 0 && share(p.Changes.Add) > *g.MaxAddShare {
+		out = append(out, Violation{Guard: "max_add_share", Message: fmt.Sprintf(
+			"%d add(s) are %s of the %d-row snapshot, more than max_add_share %s",
+			p.Changes.Add, percent(share(p.Changes.Add)), p.SnapshotRows, percent(*g.MaxAddShare))})
+	}
+	return out
+}
+
+func percent(f float64) string {
+	return strconv.FormatFloat(math.Round(f*1000)/10, 'f', -1, 64) + "%"
+}
