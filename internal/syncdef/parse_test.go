@@ -97,7 +97,9 @@ func TestParseExample(t *testing.T) {
 	if d.Destination.Type != "webhook" || d.Destination.Config["secret"] != "${WEBHOOK_SECRET}" {
 		t.Errorf("destination %+v", d.Destination)
 	}
-	cfg, err := d.Destination.Expand(func(k string) (string, bool) { return map[string]string{"WEBHOOK_SECRET": "s3"}[k], k == "WEBHOOK_SECRET" })
+	cfg, err := d.Destination.Expand(func(k string) (string, bool) {
+		return map[string]string{"WEBHOOK_SECRET": "s3"}[k], k == "WEBHOOK_SECRET"
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
