@@ -16,7 +16,8 @@
 //   - A destination is made from its config, already ${ENV}-expanded:
 //     Default.New(type, cfg). Factories validate the config and name every bad field and how
 //     to fix it. A configured destination's Spec reports its own limits (a webhook's
-//     batch_size); Registry.Spec reports a type's defaults.
+//     batch_size); Registry.Spec reports the type's, where BatchSize is the most any
+//     destination of the type accepts (10,000 for webhook, whose default is 500).
 //   - If it is a Starter, Start(ctx, RunInfo) is called once per run before any Write; if it is
 //     a Closer, Close(ctx) once after the last Write whose rows the engine keeps. The file
 //     destination only makes its output visible on Close.

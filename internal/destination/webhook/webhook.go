@@ -70,8 +70,10 @@ const (
 	DefaultTimeout     = 30 * time.Second
 )
 
-// Spec is the webhook destination's spec with its defaults; a configured destination's Spec
-// reports its own batch size, concurrency, rate limit and timeout.
+// Spec is the webhook destination type's spec: its BatchSize is the most any webhook accepts
+// (MaxBatchSize), so a sync's own batch_size is checked against that; a configured
+// destination's Spec reports its own batch size (batch_size, default 500), concurrency, rate
+// limit and timeout.
 var Spec = destination.Spec{
 	Name: "webhook",
 	Doc:  "POSTs batches of changed rows as signed JSON to an HTTP endpoint.",
@@ -85,7 +87,7 @@ var Spec = destination.Spec{
 		{Name: "timeout", Doc: "how long one request may take", Default: "30s", Example: "1m"},
 	},
 	Modes:       []string{"mirror", "upsert", "insert", "audience"},
-	BatchSize:   DefaultBatchSize,
+	BatchSize:   MaxBatchSize,
 	Concurrency: DefaultConcurrency,
 	Timeout:     DefaultTimeout,
 }

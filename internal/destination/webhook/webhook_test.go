@@ -120,6 +120,9 @@ func batch(id string, keys ...string) destination.Batch {
 
 func TestConformance(t *testing.T) {
 	for _, size := range []int{0, 37} { // the default 500 and a small configured one
+		if d := newDest(t, "http://x.example", nil); size == 0 && d.Spec().BatchSize != DefaultBatchSize {
+			t.Fatalf("default batch size %d", d.Spec().BatchSize)
+		}
 		t.Run(fmt.Sprintf("batch_size_%d", size), func(t *testing.T) {
 			rc, srv := newReceiver(t)
 			extra := map[string]any{}
@@ -437,7 +440,7 @@ func TestSpecFollowsConfig(t *testing.T) {
 		t.Errorf("spec %+v", s)
 	}
 	def, ok := destination.Default.Spec("webhook")
-	if !ok || def.BatchSize != 500 || def.Concurrency != 4 {
+	if !ok || def.BatchSize != MaxBatchSize || def.Concurrency != 4 {
 		t.Errorf("registered spec %+v, %v", def, ok)
 	}
 	var secretField bool
