@@ -1,0 +1,14 @@
+package all
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cdp-dev/cdp/internal/destination"
+)
+
+func TestAllRegistered(t *testing.T) {
+	if got := strings.Join(destination.Default.Names(), ","); got != "file,hubspot,webhook" {
+		t.Errorf("registered: %s", got)
+	}
+}
