@@ -172,16 +172,34 @@ func Run(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, model wa
 	if res.Seconds > 0 {
 		res.RowsPerSecond = float64(res.Added+res.Changed+res.Removed+res.Rejected) / res.Seconds
 	}
-	// Record even when ctx was cancelled: an interrupted run belongs in the history.
+	return res, errors.Join(err, record(ctx, wh, res))
+}
+
+// record writes res to _cdp.sync_runs, even when ctx was cancelled: an interrupted run belongs
+// in the history.
+func record(ctx context.Context, wh warehouse.Warehouse, res *Result) error {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if rerr := state.EnsureSync(rctx, wh, ""); rerr != nil {
-		return res, errors.Join(err, rerr)
+	if err := state.EnsureSync(rctx, wh, ""); err != nil {
+		return err
 	}
-	if rerr := wh.Exec(rctx, state.InsertSyncRun(wh.Dialect(), res.SyncRun)); rerr != nil {
-		return res, errors.Join(err, fmt.Errorf("sync %q: record run: %w", def.Name, rerr))
+	if err := wh.Exec(rctx, state.InsertSyncRun(wh.Dialect(), res.SyncRun)); err != nil {
+		return fmt.Errorf("sync %q: record run: %w", res.Sync, err)
 	}
-	return res, err
+	return nil
+}
+
+// RecordFailure records a run that could not start, such as one whose destination could not be
+// made, and returns its Result and the error wrapped as Run wraps errors.
+func RecordFailure(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, runID string, cause error) (*Result, error) {
+	now := time.Now()
+	if runID == "" {
+		runID = NewRunID(now)
+	}
+	err := wrapSync(def, cause)
+	res := &Result{SyncRun: state.SyncRun{RunID: runID, Sync: def.Name, StartedAt: now, FinishedAt: now, Status: StatusFailed, Error: err.Error()},
+		Destination: def.Destination.Type, Rejections: []state.SyncRejection{}}
+	return res, errors.Join(err, record(ctx, wh, res))
 }
 
 // NewRunID returns a run ID that sorts by time: 20240102T030405Z-1a2b3c4d.
