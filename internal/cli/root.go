@@ -65,6 +65,7 @@ A project is a directory with a cdp.yaml; start one with "cdp init DIR".`,
 		NewCmdSeed(app),
 		NewCmdSource(app),
 		NewCmdIdentity(app),
+		NewCmdSync(app),
 	)
 	return root
 }
