@@ -188,9 +188,31 @@ func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 	for i := range r.rules.Identifiers {
 		rcols = append(rcols, fmt.Sprintf("r%d", i+1))
 	}
-	if err := r.exec(ctx, "CREATE OR REPLACE TABLE "+raw+" AS SELECT DENSE_RANK() OVER (ORDER BY ts IS NULL, ts, event_id) AS seq, event_id, ts, "+strings.Join(rcols, ", ")+
-		" FROM (SELECT "+strings.Join(cols, ", ")+" FROM "+obs+" o) q WHERE event_id IS NOT NULL"); err != nil {
+	// Ranking only (row, timestamp, event id) and joining back is twice as fast as ranking the
+	// observations with all their columns.
+	obsn, rank := r.tbl("obsn"), r.tbl("rank")
+	if err := r.exec(ctx, "CREATE OR REPLACE TABLE "+obsn+" AS SELECT ROW_NUMBER() OVER () AS rid, q.* FROM (SELECT "+strings.Join(cols, ", ")+" FROM "+obs+" o) q WHERE event_id IS NOT NULL"); err != nil {
 		return fmt.Errorf("reading the observations: %w", err)
+	}
+	if err := r.exec(ctx,
+		"CREATE OR REPLACE TABLE "+rank+" AS SELECT rid, DENSE_RANK() OVER (ORDER BY ts IS NULL, ts, event_id) AS seq FROM "+obsn,
+		"CREATE OR REPLACE TABLE "+raw+" AS SELECT k.seq, o.event_id, o.ts, "+strings.Join(rcols, ", ")+" FROM "+obsn+" o JOIN "+rank+" k ON k.rid = o.rid",
+	); err != nil {
+		return err
+	}
+	r.drop(ctx, "obsn", "rank")
+	// Usually every event is one row; then the event of a sequence number needs no grouping.
+	var err error
+	if r.stats.Observations, err = r.queryInt(ctx, "SELECT COUNT(*) FROM "+raw); err != nil {
+		return err
+	}
+	distinct, err := r.queryInt(ctx, "SELECT MAX(seq) FROM "+raw)
+	if err != nil {
+		return err
+	}
+	events := "(SELECT seq, event_id, ts FROM " + raw + ")"
+	if distinct < r.stats.Observations {
+		events = "(SELECT seq, MIN(event_id) AS event_id, MIN(ts) AS ts FROM " + raw + " GROUP BY seq)"
 	}
 
 	// 2. Identifier occurrences, their distinct raw values, normalized and checked once each.
@@ -234,10 +256,6 @@ func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 		return err
 	}
 	r.drop(ctx, "occraw", "vals", "occ")
-	var err error
-	if r.stats.Observations, err = r.queryInt(ctx, "SELECT COUNT(*) FROM "+raw); err != nil {
-		return err
-	}
 
 	// 5. Identifiers linked to more than max_group_size others are cut loose.
 	if err := r.exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT n AS node FROM (SELECT a AS n FROM %s UNION ALL SELECT b FROM %s) x GROUP BY n HAVING COUNT(*) > %d", cut, edges0, edges0, r.rules.MaxGroupSize)); err != nil {
@@ -282,8 +300,8 @@ func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 	if err := r.exec(ctx,
 		"CREATE OR REPLACE TABLE "+lab+" AS SELECT * FROM "+labels+" l",
 		"CREATE OR REPLACE TABLE "+anchors+" AS SELECT label, "+pid+" AS profile_id FROM "+lab+" WHERE node = label",
-		"CREATE OR REPLACE TABLE "+evx+" AS SELECT r.seq, MIN(r.event_id) AS event_id, MIN(r.ts) AS ts FROM "+raw+" r JOIN ("+
-			"SELECT first_seq AS seq FROM "+edges+" UNION SELECT first_seq FROM "+drops+" UNION SELECT first_seq FROM "+norm+" WHERE problem IN ('blocked', 'invalid')) s ON s.seq = r.seq GROUP BY r.seq",
+		"CREATE OR REPLACE TABLE "+evx+" AS SELECT r.seq, r.event_id, r.ts FROM "+events+" r JOIN ("+
+			"SELECT first_seq AS seq FROM "+edges+" UNION SELECT first_seq FROM "+drops+" UNION SELECT first_seq FROM "+norm+" WHERE problem IN ('blocked', 'invalid')) s ON s.seq = r.seq",
 		"CREATE OR REPLACE TABLE "+out.Map+" AS SELECT "+r.typeName("l.t")+" AS identifier_type, l.value AS identifier, p.profile_id, l.first_ts AS first_seen_at, l.last_ts AS last_seen_at "+
 			"FROM "+lab+" l JOIN "+anchors+" p ON p.label = l.label",
 		"CREATE OR REPLACE TABLE "+out.Edges+" AS SELECT p.profile_id, "+r.typeName("la.t")+" AS identifier_type, la.value AS identifier, "+
@@ -301,7 +319,7 @@ func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 	}
 	if out.Events != "" {
 		if err := r.exec(ctx, "CREATE OR REPLACE TABLE "+out.Events+" AS SELECT e.event_id, p.profile_id FROM "+
-			"(SELECT seq, MIN(event_id) AS event_id FROM "+raw+" GROUP BY seq) e JOIN "+hubs+" h ON h.seq = e.seq "+
+			events+" e JOIN "+hubs+" h ON h.seq = e.seq "+
 			"JOIN "+lab+" l ON l.node = h.hub JOIN "+anchors+" p ON p.label = l.label"); err != nil {
 			return err
 		}

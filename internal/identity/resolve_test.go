@@ -437,3 +437,22 @@ func TestComponents(t *testing.T) {
 		}
 	}
 }
+
+// Rows with the same event id and timestamp are one event: their identifiers are linked, and
+// the event has one profile.
+func TestMultiRowEvents(t *testing.T) {
+	wh := openWH(t)
+	loadObs(t, wh, []ev{
+		{id: "m1", ts: "2026-01-01 10:00:00", anon: "a1"},
+		{id: "m1", ts: "2026-01-01 10:00:00", email: "x@shop.io"},
+		{id: "m2", ts: "2026-01-01 10:00:01", anon: "a2"},
+	})
+	build(t, wh, identityModel("idm", "select * from main.obs", nil))
+	if diff := cmp.Diff([]string{"anonymous_id:a1 email:x@shop.io", "anonymous_id:a2"}, profiles(t, wh, "main.idm")); diff != "" {
+		t.Errorf("profiles (-want +got):\n%s", diff)
+	}
+	got := queryStrings(t, wh, "SELECT e.event_id, m.identifier FROM main.idm_events e JOIN main.idm m USING (profile_id) WHERE m.identifier_type = 'anonymous_id' ORDER BY ALL")
+	if diff := cmp.Diff([]string{"m1|a1", "m2|a2"}, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}
