@@ -176,7 +176,7 @@ func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 	d := r.d
 	str, num := d.Type("string"), d.Type("integer")
 	raw, occraw, vals, norm, nodes, occ := r.tbl("raw"), r.tbl("occraw"), r.tbl("vals"), r.tbl("norm"), r.tbl("nodes"), r.tbl("occ")
-	hubs := r.tbl("hubs")
+	hubs, valnode := r.tbl("hubs"), r.tbl("valnode")
 	edges0, edges, cut, drops, cc := r.tbl("edges0"), r.tbl("edges"), r.tbl("cut"), r.tbl("drops"), r.tbl("cc")
 
 	// 1. Observations, one event sequence number per (timestamp, event id).
@@ -244,8 +244,8 @@ func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 		// smallest node of a profile is therefore its anchor.
 		"CREATE OR REPLACE TABLE "+nodes+" AS SELECT ROW_NUMBER() OVER (ORDER BY t, first_ts IS NULL, first_ts, value) AS node, t, value, first_ts, last_ts "+
 			"FROM (SELECT t, value, MIN(first_ts) AS first_ts, MAX(last_ts) AS last_ts FROM "+norm+" WHERE problem IS NULL GROUP BY t, value) g",
-		"CREATE OR REPLACE TABLE "+occ+" AS SELECT DISTINCT o.seq, x.node FROM "+occraw+" o "+
-			"JOIN "+norm+" v ON v.rule = o.rule AND v.raw = o.raw JOIN "+nodes+" x ON x.t = v.t AND x.value = v.value WHERE v.problem IS NULL",
+		"CREATE OR REPLACE TABLE "+valnode+" AS SELECT v.rule, v.raw, x.node FROM "+norm+" v JOIN "+nodes+" x ON x.t = v.t AND x.value = v.value WHERE v.problem IS NULL",
+		"CREATE OR REPLACE TABLE "+occ+" AS SELECT DISTINCT o.seq, v.node FROM "+occraw+" o JOIN "+valnode+" v ON v.rule = o.rule AND v.raw = o.raw",
 		// 4. Links: a star from each event's highest-priority identifier (its smallest node)
 		// to its other identifiers, counted over events.
 		"CREATE OR REPLACE TABLE "+hubs+" AS SELECT seq, MIN(node) AS hub FROM "+occ+" GROUP BY seq",
@@ -255,7 +255,7 @@ func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 	); err != nil {
 		return err
 	}
-	r.drop(ctx, "occraw", "vals", "occ")
+	r.drop(ctx, "occraw", "vals", "valnode", "occ")
 
 	// 5. Identifiers linked to more than max_group_size others are cut loose.
 	if err := r.exec(ctx, fmt.Sprintf("CREATE OR REPLACE TABLE %s AS SELECT n AS node FROM (SELECT a AS n FROM %s UNION ALL SELECT b FROM %s) x GROUP BY n HAVING COUNT(*) > %d", cut, edges0, edges0, r.rules.MaxGroupSize)); err != nil {
