@@ -17,6 +17,7 @@ import (
 	"github.com/cdp-dev/cdp/internal/warehouse"
 	// Engines register themselves with the warehouse package, materializations with run.
 	_ "github.com/cdp-dev/cdp/internal/audience"
+	_ "github.com/cdp-dev/cdp/internal/destination/all"
 	_ "github.com/cdp-dev/cdp/internal/identity"
 	_ "github.com/cdp-dev/cdp/internal/warehouse/duckdb"
 )
