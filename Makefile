@@ -31,6 +31,9 @@ demo: build
 	$(BIN) sql "select profiles, merges, splits, dropped_limit, dropped_blocked, largest_profile, rounds from identity_map_metrics order by built_at desc limit 1"
 	$(BIN) sql "select profile_id, email, total_orders, round(total_spend, 2) as total_spend, round(spend_30d, 2) as spend_30d from profiles order by spend_30d desc limit 5"
 	$(BIN) sql "select 'high_value_customers' as audience, count(*) as members from high_value_customers union all select 'cart_abandoners', count(*) from cart_abandoners"
+	$(BIN) sync plan high_value_to_file
+	$(BIN) sync run high_value_to_file
+	@echo "--- what arrived (exports/high_value_to_file/):" && head -3 $$(ls -t exports/high_value_to_file/*.jsonl | head -1)
 
 # The load benchmark of docs/benchmarks.md: 1M generated events, cdp load vs DuckDB read_json.
 bench-load:
@@ -43,4 +46,4 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin .cdp target $(DEMO_DATA)
+	rm -rf bin .cdp target exports $(DEMO_DATA)
