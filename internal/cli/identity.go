@@ -46,7 +46,7 @@ func NewCmdIdentityExplain(app *App, runF func(context.Context, *IdentityExplain
 		Short: "Show which profile an identifier belongs to, and why",
 		Long: `Look an identifier up in an identity model and show its profile: every identifier of the
 profile with when it was first and last seen, the events that linked them, and the links that
-were refused (blocked or invalid values, limits, max_group_size) and why.
+were refused (blocked or invalid values, limits, bridges, max_group_size) and why.
 
 The identifier is normalized with the model's rules first, so " Jane@Example.COM " finds
 jane@example.com and "(415) 555-0134" finds +14155550134. Without --type every identifier type
@@ -166,6 +166,8 @@ func refusal(reason string) string {
 	switch reason {
 	case "limit":
 		return "limit: would put more identifiers of a type in one profile than allowed"
+	case "bridge":
+		return "bridge: would join two profiles that each have a higher-priority identifier"
 	case "max_group_size":
 		return "max_group_size: linked to implausibly many identifiers"
 	case "blocked":

@@ -23,7 +23,7 @@
 //	  - {type: email, column: email, normalize: email, limit: 5}
 //	  - {type: phone, column: phone, normalize: phone, limit: 3}
 //	  - {type: device_id, column: device_id, limit: 10}
-//	  - {type: anonymous_id, column: anonymous_id, limit: 100}
+//	  - {type: anonymous_id, column: anonymous_id, limit: 100, bridge: false}
 //	  # custom: {type: crm_id, column: "upper(crm_id)", normalize: trim, limit: 1}
 //	priority: [user_id, email, phone, device_id, anonymous_id]  # custom types after, unless listed
 //	blocklist: {values: [...], patterns: ["^guest-.*$"], defaults: true}
@@ -31,7 +31,13 @@
 //	max_rounds: 40
 //
 // column is a column name or any SQL expression over the observations. Several rules may share
-// a type (anonymous_id and an alias call's previous_id); they share its limit and priority.
+// a type (anonymous_id and an alias call's previous_id); they share its limit, priority and
+// bridge setting. bridge: false (the default for anonymous_id, true for the others) means an
+// identifier of the type may join two profiles only when no higher-priority type is in both:
+// a browser where one person logged in and later typed their email joins the two, a family
+// laptop where mother and son each left their email does not (it stays with the one it was
+// seen with most; the other link is refused with reason bridge). A browser or an app install
+// is a device, and devices are shared.
 // normalize is email (trimmed of any whitespace, lower-cased, must look like an address), phone
 // (E.164, see phoneSelect; rules may set their own country), trim (the default), lower or none;
 // a value that is empty after trimming is no identifier. limit 0 means no limit; custom types
@@ -51,11 +57,12 @@
 //	                   identifier, so downstream models need not re-normalize identifiers
 //	<m>_dropped_links  run_id, identifier_type, identifier, other_type, other_identifier, reason,
 //	                   event_id, events. reason: blocked or invalid (a value, other_* NULL,
-//	                   identifier as written), limit or max_group_size (a refused link)
+//	                   identifier as written), limit, bridge or max_group_size (a refused link)
 //	<m>_changes        changed_at, run_id, identifier_type, identifier, old_profile_id,
 //	                   new_profile_id, reason: merge, split, removed or reanchor (append-only)
 //	<m>_metrics        run_id, built_at, profiles, identifiers, merges, splits, dropped_blocked,
-//	                   dropped_invalid, dropped_limit, dropped_max_group_size, largest_profile,
+//	                   dropped_invalid, dropped_limit, dropped_max_group_size, dropped_bridge,
+//	                   largest_profile,
 //	                   rounds, limit_rounds, links, conflicted_identifiers, observations, seconds,
 //	                   round_log, rules (JSON, which explain reads) (append-only)
 //
@@ -93,7 +100,8 @@
 //     benchmark compares both on the same links.)
 //  6. Limits (enforceLimits, in limits.go; see below). Components within every limit are
 //     final: they come out exactly as connected components. Only the identifiers of components
-//     that break a limit are re-resolved.
+//     that break a limit, or in which two groups of higher-priority identifiers are joined only
+//     through a type that does not bridge, are re-resolved.
 //  7. Outputs: the map, the accepted links (those inside a profile), the events' profiles (of
 //     their hub), the audit. Changes compare the new map with the previous one: an identifier
 //     whose profile id changed is a merge when its new profile gathers identifiers of several
@@ -109,7 +117,10 @@
 //
 //   - Every pending link is mapped to the pair of profiles it would join. A pair whose union
 //     would exceed a limit is refused for good (reason limit): profiles only grow, so it can
-//     never become acceptable.
+//     never become acceptable. At the level of a type that does not bridge, each higher-priority
+//     type also counts as a pseudo-type with limit 1 and a count of 1 in every profile that
+//     holds it, so a pair that both hold it is refused too (reason bridge), by the same
+//     machinery.
 //   - Every profile points at its strongest compatible neighbour: most events over the links
 //     between them, then the earliest first event, then the smallest id. Following the
 //     pointers ends in a pair that chose each other, the root of its group.
@@ -123,14 +134,15 @@
 //
 // What this guarantees:
 //
-//   - Every profile holds at most `limit` identifiers of each type.
+//   - Every profile holds at most `limit` identifiers of each type, and no identifier of a type
+//     that does not bridge joined two profiles that both held a higher-priority type.
 //   - Priority: a link is only ever refused because of profiles built from links of its own or
 //     a higher level; a lower-priority link never displaces a higher-priority one. So a browser
 //     shared by two users keeps its link to one of them, the one it was seen with in most
 //     events (then the earliest), the link to the other is refused with reason limit, and both
 //     users keep their own identifiers.
 //   - No refused link could be restored: each one joins two profiles whose union breaks a
-//     limit.
+//     limit (or a bridge rule).
 //   - Components that break no limit are untouched; everything is deterministic and
 //     independent of load order.
 //

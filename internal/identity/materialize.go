@@ -119,7 +119,7 @@ func materialize(ctx context.Context, b *run.Build) error {
 	if merges+splits > 0 {
 		msg += fmt.Sprintf("; %d merged, %d split", merges, splits)
 	}
-	if n := st.DroppedLimit + st.DroppedMaxGroupSize; n > 0 {
+	if n := st.DroppedLimit + st.DroppedBridge + st.DroppedMaxGroupSize; n > 0 {
 		msg += fmt.Sprintf("; %d links refused", n)
 	}
 	msg += fmt.Sprintf("; %d rounds", st.Rounds+st.LimitRounds)
@@ -175,6 +175,7 @@ func metricsRow(d warehouse.Dialect, runID string, st *Stats, merges, splits int
 		i(st.DroppedInvalid) + " AS dropped_invalid",
 		i(st.DroppedLimit) + " AS dropped_limit",
 		i(st.DroppedMaxGroupSize) + " AS dropped_max_group_size",
+		i(st.DroppedBridge) + " AS dropped_bridge",
 		i(st.LargestProfile) + " AS largest_profile",
 		i(int64(st.Rounds)) + " AS rounds",
 		i(int64(st.LimitRounds)) + " AS limit_rounds",

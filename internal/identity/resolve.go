@@ -19,7 +19,7 @@ type Stats struct {
 	Links          int64 // distinct accepted links
 	// Dropped: distinct blocked and invalid values; links refused by a limit or cut by
 	// max_group_size.
-	DroppedBlocked, DroppedInvalid, DroppedLimit, DroppedMaxGroupSize int64
+	DroppedBlocked, DroppedInvalid, DroppedLimit, DroppedBridge, DroppedMaxGroupSize int64
 	// Rounds of connected components over the whole graph; LimitRounds of the limit
 	// enforcement over the components that broke a limit (Conflicted identifiers).
 	Rounds, LimitRounds int
@@ -140,21 +140,31 @@ func (r *resolver) typeName(t string) string {
 }
 
 // limitOf renders the limit of the type index in column t (NULL: no limit).
-func (r *resolver) limitOf(t string) string {
+func (r *resolver) limitOf(t string) string { return r.limitAt(t, 0) }
+
+// limitAt renders the limit of the type index in column t for the links of level lvl: the
+// types' limits, and at a level whose type does not bridge, limit 1 for the pseudo-types -1
+// .. -(lvl-1), which count the profiles holding an identifier of each higher-priority type
+// (see countsSQL).
+func (r *resolver) limitAt(t string, lvl int64) string {
 	var b strings.Builder
-	b.WriteString("CASE " + t)
+	if lvl > 1 && !r.rules.Bridges(r.rules.Priority[lvl-1]) {
+		fmt.Fprintf(&b, " WHEN %s < 0 THEN 1", t)
+	}
 	for i, typ := range r.rules.Priority {
 		if l := r.rules.Limit(typ); l > 0 {
-			fmt.Fprintf(&b, " WHEN %d THEN %d", i+1, l)
+			fmt.Fprintf(&b, " WHEN %s = %d THEN %d", t, i+1, l)
 		}
 	}
-	b.WriteString(" END")
-	return b.String()
+	if b.Len() == 0 {
+		return "CAST(NULL AS " + r.d.Type("integer") + ")"
+	}
+	return "CASE" + b.String() + " END"
 }
 
 func (r *resolver) hasLimits() bool {
 	for _, typ := range r.rules.Priority {
-		if r.rules.Limit(typ) > 0 {
+		if r.rules.Limit(typ) > 0 || !r.rules.Bridges(typ) {
 			return true
 		}
 	}
@@ -337,6 +347,7 @@ func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 		{&r.stats.DroppedBlocked, "SELECT COUNT(*) FROM " + out.Dropped + " WHERE reason = 'blocked'"},
 		{&r.stats.DroppedInvalid, "SELECT COUNT(*) FROM " + out.Dropped + " WHERE reason = 'invalid'"},
 		{&r.stats.DroppedLimit, "SELECT COUNT(*) FROM " + drops + " WHERE reason = 'limit'"},
+		{&r.stats.DroppedBridge, "SELECT COUNT(*) FROM " + drops + " WHERE reason = 'bridge'"},
 		{&r.stats.DroppedMaxGroupSize, "SELECT COUNT(*) FROM " + drops + " WHERE reason = 'max_group_size'"},
 	} {
 		if *q.dst, err = r.queryInt(ctx, q.sql); err != nil {

@@ -110,6 +110,49 @@ func TestLimitPriority(t *testing.T) {
 	}
 }
 
+// An anonymous id does not join two known profiles: a browser shared by two persons who each
+// left an email stays with the one it was seen with most, the other link is refused (reason
+// bridge); with bridge: true it joins them (two emails are within the limit).
+func TestBridge(t *testing.T) {
+	wh := openWH(t)
+	loadObs(t, wh, []ev{
+		{id: "m1", ts: "2026-01-01 10:00:00", anon: "family", email: "mum@shop.io"},
+		{id: "m2", ts: "2026-01-01 10:01:00", anon: "family", email: "mum@shop.io"},
+		{id: "m3", ts: "2026-01-02 10:00:00", anon: "family", email: "kid@shop.io"},
+		{id: "m4", ts: "2026-01-02 10:00:00", anon: "phone-app", email: "kid@shop.io"},
+		{id: "m5", ts: "2026-01-03 10:00:00", anon: "laptop", user: "dad"},
+		{id: "m6", ts: "2026-01-03 10:01:00", anon: "laptop", email: "dad@shop.io"}, // the same person: joined
+	})
+	n := identityModel("idm", "select * from main.obs", nil)
+	build(t, wh, n)
+	want := []string{
+		"anonymous_id:family email:mum@shop.io",
+		"anonymous_id:laptop email:dad@shop.io user_id:dad",
+		"anonymous_id:phone-app email:kid@shop.io",
+	}
+	if diff := cmp.Diff(want, profiles(t, wh, "main.idm")); diff != "" {
+		t.Errorf("profiles (-want +got):\n%s", diff)
+	}
+	dropped := queryStrings(t, wh, "SELECT identifier_type, identifier, other_type, other_identifier, reason, event_id FROM main.idm_dropped_links ORDER BY ALL")
+	if diff := cmp.Diff([]string{"email|kid@shop.io|anonymous_id|family|bridge|m3"}, dropped); diff != "" {
+		t.Errorf("dropped (-want +got):\n%s", diff)
+	}
+	if got := queryInt(t, wh, "SELECT dropped_bridge FROM main.idm_metrics"); got != 1 {
+		t.Errorf("metrics dropped_bridge = %d", got)
+	}
+
+	build(t, wh, identityModel("idm", "select * from main.obs", map[string]any{"identifiers": []any{
+		map[string]any{"type": "user_id"}, map[string]any{"type": "email"}, map[string]any{"type": "anonymous_id", "bridge": true},
+	}}))
+	want = []string{
+		"anonymous_id:family anonymous_id:phone-app email:kid@shop.io email:mum@shop.io",
+		"anonymous_id:laptop email:dad@shop.io user_id:dad",
+	}
+	if diff := cmp.Diff(want, profiles(t, wh, "main.idm")); diff != "" {
+		t.Errorf("profiles with bridge: true (-want +got):\n%s", diff)
+	}
+}
+
 // A custom type with its own limit and a column that is an expression.
 func TestCustomIdentifier(t *testing.T) {
 	wh := openWH(t)
@@ -289,7 +332,13 @@ func TestStableIDsMergeSplit(t *testing.T) {
 		{id: "m3", ts: "2026-01-01 12:00:00", anon: "a3", email: "y@shop.io"},
 	}
 	loadObs(t, wh, evs)
-	n := identityModel("idm", "select * from main.obs", nil)
+	// Anonymous ids bridge profiles here, so that one event can merge two.
+	bridging := func() map[string]any {
+		return map[string]any{"identifiers": []any{
+			map[string]any{"type": "user_id"}, map[string]any{"type": "email"}, map[string]any{"type": "anonymous_id", "bridge": true},
+		}}
+	}
+	n := identityModel("idm", "select * from main.obs", bridging())
 	build(t, wh, n)
 	px, pu2, py := profileOf(t, wh, "main.idm", "email", "x@shop.io"), profileOf(t, wh, "main.idm", "user_id", "u2"), profileOf(t, wh, "main.idm", "email", "y@shop.io")
 	if !strings.HasPrefix(px, "p_") || len(px) != 18 || px == pu2 || px == py {
@@ -338,7 +387,9 @@ func TestStableIDsMergeSplit(t *testing.T) {
 	}
 
 	// Blocking the anonymous id that joined them splits them again: y gets its own id back.
-	n2 := identityModel("idm", "select * from main.obs", map[string]any{"blocklist": map[string]any{"values": []any{"a3"}}})
+	rules := bridging()
+	rules["blocklist"] = map[string]any{"values": []any{"a3"}}
+	n2 := identityModel("idm", "select * from main.obs", rules)
 	build(t, wh, n2)
 	if got := profileOf(t, wh, "main.idm", "email", "y@shop.io"); got != py {
 		t.Errorf("y is in %s after the split, want %s", got, py)
@@ -370,7 +421,7 @@ func TestMaxRoundsFailsLoudly(t *testing.T) {
 	}
 	loadObs(t, wh, evs)
 	rules := map[string]any{"max_rounds": 1, "identifiers": []any{
-		map[string]any{"type": "email", "limit": 0}, map[string]any{"type": "anonymous_id", "limit": 0},
+		map[string]any{"type": "email", "limit": 0}, map[string]any{"type": "anonymous_id", "limit": 0, "bridge": true},
 	}}
 	res := tryBuild(t, wh, identityModel("idm", "select * from main.obs", rules))
 	if res.Status == "success" || !strings.Contains(res.Error, "did not converge in 1 rounds") || !strings.Contains(res.Error, "max_rounds") {

@@ -42,6 +42,13 @@ type Identifier struct {
 	Limit int `json:"limit"`
 	// Country overrides DefaultCountry for a phone rule.
 	Country string `json:"country,omitempty"`
+	// Bridge says whether an identifier of this type may join two profiles that each hold an
+	// identifier of a higher-priority type (default: true, but false for anonymous_id). With
+	// false, a browser seen with two customers (or two emails) stays with the one it was seen
+	// with most; the link to the other is refused (reason bridge).
+	Bridge bool `json:"bridge"`
+	// bridgeSet records that the config gave Bridge.
+	bridgeSet bool
 	// limitSet records that the config gave Limit (rules of one type must agree on it).
 	limitSet bool
 }
@@ -72,11 +79,11 @@ var normalizers = []string{NormEmail, NormPhone, NormTrim, NormLower, NormNone}
 // DefaultIdentifiers are used when a model lists none: each one whose column the observations
 // have. Their order is the default priority.
 var DefaultIdentifiers = []Identifier{
-	{Type: "user_id", Column: "user_id", Normalize: NormTrim, Limit: 1},
-	{Type: "email", Column: "email", Normalize: NormEmail, Limit: 5},
-	{Type: "phone", Column: "phone", Normalize: NormPhone, Limit: 3},
-	{Type: "device_id", Column: "device_id", Normalize: NormTrim, Limit: 10},
-	{Type: "anonymous_id", Column: "anonymous_id", Normalize: NormTrim, Limit: 100},
+	{Type: "user_id", Column: "user_id", Normalize: NormTrim, Limit: 1, Bridge: true},
+	{Type: "email", Column: "email", Normalize: NormEmail, Limit: 5, Bridge: true},
+	{Type: "phone", Column: "phone", Normalize: NormPhone, Limit: 3, Bridge: true},
+	{Type: "device_id", Column: "device_id", Normalize: NormTrim, Limit: 10, Bridge: true},
+	{Type: "anonymous_id", Column: "anonymous_id", Normalize: NormTrim, Limit: 100, Bridge: false},
 }
 
 // DefaultBlockedValues are placeholders that instrumentation sends when it has no identifier,
@@ -264,9 +271,27 @@ func (r *Rules) Resolve(columns []string) error {
 		}
 	}
 	r.Priority = order
+	bridges := map[string]int{} // type -> index of the rule that set bridge
+	for i, id := range r.Identifiers {
+		if !id.bridgeSet {
+			continue
+		}
+		if j, ok := bridges[id.Type]; ok && r.Identifiers[j].Bridge != id.Bridge {
+			p.errf("identity.identifiers[%d].bridge: type %s has bridge %v in identifiers[%d]; give one setting", i, id.Type, r.Identifiers[j].Bridge, j)
+		} else if !ok {
+			bridges[id.Type] = i
+		}
+	}
 	for i := range r.Identifiers {
-		r.Identifiers[i].Limit = limits[r.Identifiers[i].Type]
-		r.Identifiers[i].limitSet = true
+		id := &r.Identifiers[i]
+		id.Limit = limits[id.Type]
+		id.limitSet = true
+		if j, ok := bridges[id.Type]; ok {
+			id.Bridge = r.Identifiers[j].Bridge
+		} else {
+			id.Bridge = defaultBridge(id.Type)
+		}
+		id.bridgeSet = true
 	}
 	for i, pat := range r.Blocklist.Patterns {
 		if _, err := regexp.Compile(pat); err != nil {
@@ -277,6 +302,22 @@ func (r *Rules) Resolve(columns []string) error {
 		p.errf("identity.default_country: unknown country %q; known: %s", r.DefaultCountry, strings.Join(countryCodes(), ", "))
 	}
 	return p.err()
+}
+
+// defaultBridge is whether a type bridges profiles unless its rules say: everything but
+// anonymous ids. An anonymous id is a browser or an app install, which families and shops
+// share; it may add itself to one known profile but not join two of them.
+func defaultBridge(typ string) bool { return typ != "anonymous_id" }
+
+// Bridges reports whether identifiers of a type may join profiles that each hold a
+// higher-priority identifier.
+func (r *Rules) Bridges(typ string) bool {
+	for _, id := range r.Identifiers {
+		if id.Type == typ {
+			return id.Bridge
+		}
+	}
+	return true
 }
 
 // Limit is the limit of a type (0: none).
@@ -410,7 +451,7 @@ func (p *parser) identifier(at string, v any) Identifier {
 		return Identifier{}
 	}
 	var id Identifier
-	keys := []string{"type", "column", "normalize", "limit", "country"}
+	keys := []string{"type", "column", "normalize", "limit", "country", "bridge"}
 	limitSet := false
 	for _, k := range sortedKeys(m) {
 		val := m[k]
@@ -436,6 +477,12 @@ func (p *parser) identifier(at string, v any) Identifier {
 			}
 		case "country":
 			id.Country = strings.ToUpper(p.str(at+".country", val))
+		case "bridge":
+			b, ok := val.(bool)
+			if !ok {
+				p.errf("%s.bridge: want true or false, got %s", at, describe(val))
+			}
+			id.Bridge, id.bridgeSet = b, true
 		default:
 			hint := ""
 			if s := config.Suggest(k, keys); s != "" {
@@ -465,6 +512,9 @@ func (p *parser) identifier(at string, v any) Identifier {
 		}
 	}
 	id.limitSet = limitSet
+	if !id.bridgeSet {
+		id.Bridge = defaultBridge(id.Type)
+	}
 	if id.Country != "" && id.Normalize != NormPhone {
 		p.errf("%s.country: only phone rules take a country", at)
 	}
