@@ -52,6 +52,10 @@ func OpenDuckDB(ctx context.Context, cfg warehouse.Config) (*Warehouse, error) {
 			return nil, err
 		}
 		w.lock = lock
+		if err := createIfMissing(cfg.Path); err != nil {
+			lock.release()
+			return nil, err
+		}
 		dsn = cfg.Path
 	}
 	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
@@ -269,4 +273,38 @@ func portableValue(typ string, v any) any {
 		}
 	}
 	return v
+}
+
+// createIfMissing makes a new, empty database file at path atomically: DuckDB writes a new
+// file's header in several steps, so a process killed while creating it would leave a file
+// DuckDB refuses to open ("not a valid DuckDB database file"). The file is created under a
+// temporary name and renamed into place, so path is either absent or a valid database. The
+// caller holds the warehouse lock.
+func createIfMissing(path string) error {
+	if info, err := os.Stat(path); err == nil && info.Size() > 0 {
+		return nil
+	} else if err == nil {
+		// An empty file holds no data: left by something killed before it wrote anything.
+		if err := os.Remove(path); err != nil {
+			return err
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	tmp := path + ".creating"
+	_ = os.Remove(tmp)
+	_ = os.Remove(tmp + ".wal")
+	c, err := duckdb.NewConnector(tmp, nil)
+	if err != nil {
+		return fmt.Errorf("create warehouse %s: %w", path, err)
+	}
+	db := sql.OpenDB(c)
+	_, err = db.Exec("CHECKPOINT")
+	db.Close()
+	c.Close()
+	if err != nil {
+		return fmt.Errorf("create warehouse %s: %w", path, err)
+	}
+	_ = os.Remove(tmp + ".wal")
+	return os.Rename(tmp, path)
 }

@@ -79,3 +79,28 @@ func TestParallelStagingMatchesSequential(t *testing.T) {
 		t.Fatalf("saw %d lines, want 5001", want-1)
 	}
 }
+
+// A process killed while DuckDB creates a new file must not leave a file DuckDB refuses to open:
+// an empty file, or a half-made one under the temporary name, is replaced by a valid database.
+func TestCreateIsAtomic(t *testing.T) {
+	dir := t.TempDir()
+	for name, setup := range map[string]func(path string){
+		"empty file":     func(path string) { os.WriteFile(path, nil, 0o644) },
+		"leftover tmp":   func(path string) { os.WriteFile(path+".creating", []byte("half a header"), 0o644) },
+		"nothing at all": func(string) {},
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "_")+".duckdb")
+		setup(path)
+		w, err := OpenDuckDB(context.Background(), warehouse.Config{Path: path})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := w.Exec(context.Background(), "CREATE TABLE t AS SELECT 1 AS x"); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		w.Close()
+		if _, err := os.Stat(path + ".creating"); !os.IsNotExist(err) {
+			t.Errorf("%s: temporary file left behind", name)
+		}
+	}
+}
