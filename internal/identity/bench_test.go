@@ -88,7 +88,7 @@ func BenchmarkIdentity(b *testing.B) {
 	edges := r.tbl("edges")
 	links := queryInt(b, wh, "SELECT COUNT(*) FROM "+edges)
 	t0 = time.Now()
-	rounds, err := r.components(ctx, edges, r.tbl("bench_cc"))
+	rounds, err := r.components(ctx, "bench", edges, r.tbl("bench_cc"))
 	if err != nil {
 		b.Fatal(err)
 	}

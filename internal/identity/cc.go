@@ -17,8 +17,9 @@ import (
 // neighbour's root, which is smaller still and did not move. So every tree has at least two
 // super-nodes, and the number of super-nodes that still have edges at least halves each round:
 // O(log n) rounds. Edges are then rewritten between roots, dropping those inside a tree, so
-// finished components leave the working set as soon as they are whole.
-func (r *resolver) components(ctx context.Context, edges, out string) (int, error) {
+// finished components leave the working set as soon as they are whole. name prefixes the
+// rounds in the round log.
+func (r *resolver) components(ctx context.Context, name, edges, out string) (int, error) {
 	e, e2, h, h2, all := r.tbl("cc_e"), r.tbl("cc_e2"), r.tbl("cc_h"), r.tbl("cc_h2"), r.tbl("cc_all")
 	nodes := r.tbl("cc_nodes")
 	if err := r.exec(ctx,
@@ -71,8 +72,8 @@ func (r *resolver) components(ctx context.Context, edges, out string) (int, erro
 		if err != nil {
 			return rounds, err
 		}
-		r.logf("connected components: round %d: %d links between groups -> %d hooked (%d jumps), %d links left", rounds, n, hooked, jumps, left)
-		r.stats.RoundLog = append(r.stats.RoundLog, fmt.Sprintf("cc%d:%d>%d", rounds, n, left))
+		r.logf("%s: round %d: %d links between groups -> %d hooked (%d jumps), %d links left", name, rounds, n, hooked, jumps, left)
+		r.stats.RoundLog = append(r.stats.RoundLog, fmt.Sprintf("%s%d:%d>%d", name, rounds, n, left))
 	}
 	// Every node's hook chain ends at its component's smallest node.
 	if _, err := r.jump(ctx, all, h2); err != nil {

@@ -26,7 +26,7 @@ func (r *resolver) enforceLimits(ctx context.Context, nodes, edges, cc, drops st
 		if err := r.exec(ctx, "CREATE OR REPLACE TABLE "+known+" AS SELECT e.a, e.b FROM "+edges+" e JOIN "+nodes+" n ON n.node = e.b WHERE n.t <= "+strconv.Itoa(lvl)); err != nil {
 			return "", err
 		}
-		if _, err := r.components(ctx, known, kc); err != nil {
+		if _, err := r.components(ctx, "known"+strconv.Itoa(lvl+1)+"_", known, kc); err != nil {
 			return "", err
 		}
 		if err := r.exec(ctx, "INSERT INTO "+viol0+" SELECT c.label FROM "+cc+" c JOIN "+nodes+" n ON n.node = c.node AND n.t <= "+strconv.Itoa(lvl)+

@@ -290,7 +290,7 @@ func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 	r.drop(ctx, "edges0")
 
 	// 6. Connected components of everything, then the limits where a component breaks one.
-	if r.stats.Rounds, err = r.components(ctx, edges, cc); err != nil {
+	if r.stats.Rounds, err = r.components(ctx, "cc", edges, cc); err != nil {
 		return err
 	}
 	labels := "(SELECT n.node, n.t, n.value, n.first_ts, n.last_ts, COALESCE(c.label, n.node) AS label FROM " + nodes + " n LEFT JOIN " + cc + " c ON c.node = n.node)"

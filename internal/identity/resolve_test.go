@@ -467,7 +467,7 @@ func TestComponents(t *testing.T) {
 		}
 		mustExec(t, wh, "CREATE OR REPLACE TABLE g (a BIGINT, b BIGINT)")
 		mustExec(t, wh, "INSERT INTO g VALUES "+strings.Join(vals, ", "))
-		rounds, err := r.components(ctx, "g", "cc_out")
+		rounds, err := r.components(ctx, name, "g", "cc_out")
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
