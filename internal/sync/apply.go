@@ -214,6 +214,7 @@ func run(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, model wa
 	if err != nil {
 		return err
 	}
+	defer q.drop(ctx)
 	plan, err := q.plan(ctx, opts.Plan)
 	if err != nil {
 		return err
@@ -371,13 +372,7 @@ func (e *engine) run(parent context.Context) error {
 // read streams the diff from the warehouse into batches.
 func (e *engine) read(ctx context.Context, out chan<- batch) error {
 	q := e.q
-	var cols strings.Builder
-	for i, col := range q.fields {
-		if col != "" {
-			fmt.Fprintf(&cols, ", cdp_f%d", i)
-		}
-	}
-	rows, err := q.wh.Query(ctx, q.with(true)+fmt.Sprintf("\nSELECT cdp_action, cdp_key, cdp_hash, cdp_payload%s FROM diff ORDER BY %s", cols.String(), actionOrder))
+	rows, err := q.wh.Query(ctx, q.rowsSQL(q.wh.Staged(q.stageName), 0))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -409,7 +404,7 @@ func (e *engine) read(ctx context.Context, out chan<- batch) error {
 			it.row.Fields = plainFields(decodePayload(it.payload))
 		} else {
 			it.row.Fields = make(map[string]any, len(mapping))
-			col := 4
+			col := 6
 			for i, f := range mapping {
 				if q.fields[i] == "" {
 					it.row.Fields[f.Name] = f.Const

@@ -2,6 +2,8 @@ package sync
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -126,10 +128,20 @@ func NewPlan(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, mode
 		return nil, wrapSync(def, err)
 	}
 	p, err := q.plan(ctx, opts)
+	if derr := q.drop(ctx); err == nil && derr != nil {
+		err = derr
+	}
 	if err != nil {
 		return nil, wrapSync(def, err)
 	}
 	return p, nil
+}
+
+// randomSuffix makes scratch table names unique: 8 hex digits.
+func randomSuffix() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
 
 func wrapSync(def *syncdef.Def, err error) error {
@@ -150,6 +162,9 @@ type query struct {
 	// index into def.Mapping; "" for constants) and the consent column ("" when none).
 	key, consent string
 	fields       []string
+	// stageName is the scratch table of the planned rows (warehouse.Staged), made by plan.
+	stageName string
+	staged    bool
 }
 
 func newQuery(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, model warehouse.Relation) (*query, error) {
@@ -183,7 +198,8 @@ func newQuery(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, mod
 		errs = append(errs, &config.Error{Pos: pos, Msg: msg})
 		return ""
 	}
-	q := &query{wh: wh, d: wh.Dialect(), def: def, model: model, fields: make([]string, len(def.Mapping))}
+	q := &query{wh: wh, d: wh.Dialect(), def: def, model: model, fields: make([]string, len(def.Mapping)),
+		stageName: "sync_plan_" + def.Name + "_" + randomSuffix()}
 	q.key = find(def.PrimaryKey, def.Pos, "primary_key")
 	for i, f := range def.Mapping {
 		if f.Column != "" {
@@ -208,11 +224,9 @@ func newQuery(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, mod
 
 func (q *query) snapshot() string { return q.d.Relation(state.SyncSnapshot(q.def.Name)) }
 
-// with renders the common table expressions: src (every model row with its key as text, its
-// consent and its mapped columns), dup (keys of more than one row), valid (rows with a unique,
-// non-NULL key, with their payload and its digest) and, when diff is set, diff (the planned
-// rows: action, key, digest, payload, previous payload, reason and the mapped columns).
-func (q *query) with(diff bool) string {
+// srcSQL renders the first common table expression, src: every model row with its key as
+// text, its consent and its mapped columns (cdp_f<i>, by index into the mapping).
+func (q *query) srcSQL() string {
 	d := q.d
 	var b strings.Builder
 	consent := "TRUE"
@@ -225,19 +239,21 @@ func (q *query) with(diff bool) string {
 			fmt.Fprintf(&b, ", %s AS cdp_f%d", d.QuoteIdent(col), i)
 		}
 	}
-	fmt.Fprintf(&b, "\n  FROM %s\n),\n", d.Relation(q.model))
+	fmt.Fprintf(&b, "\n  FROM %s\n)", d.Relation(q.model))
+	return b.String()
+}
+
+// with renders the common table expressions: src (every model row with its key as text, its
+// consent and its mapped columns), dup (keys of more than one row), valid (rows with a unique,
+// non-NULL key, with their payload and its digest) and, when diff is set, diff (the planned
+// rows: action, key, digest, payload, previous payload, reason and the mapped columns).
+func (q *query) with(diff bool) string {
+	d := q.d
+	var b strings.Builder
+	b.WriteString(q.srcSQL())
+	b.WriteString(",\n")
 	b.WriteString("dup AS (\n  SELECT cdp_key FROM src WHERE cdp_key IS NOT NULL GROUP BY cdp_key HAVING count(*) > 1\n),\n")
-	keys := make([]string, len(q.def.Mapping))
-	exprs := make([]string, len(q.def.Mapping))
-	for i, f := range q.def.Mapping {
-		keys[i] = f.Name
-		if f.Column != "" {
-			exprs[i] = fmt.Sprintf("src.cdp_f%d", i)
-		} else {
-			exprs[i] = q.literal(f.Const)
-		}
-	}
-	payload := d.JSONObjectText(keys, exprs)
+	payload := q.payload("src")
 	fmt.Fprintf(&b, "valid AS (\n  SELECT src.*, %s AS cdp_hash, %s AS cdp_payload\n  FROM src LEFT JOIN dup ON dup.cdp_key = src.cdp_key\n  WHERE src.cdp_key IS NOT NULL AND dup.cdp_key IS NULL\n)",
 		d.MD5Hex(payload), payload)
 	if !diff {
@@ -280,6 +296,68 @@ diff AS (
 	}
 	b.WriteString(strings.Join(removeWhen, " OR "))
 	b.WriteString("\n)")
+	return b.String()
+}
+
+// payload renders the JSON text of the mapped fields of a row of src (cdp_f<i> columns) named
+// alias, constants included: what the snapshot stores and its row_hash digests.
+func (q *query) payload(alias string) string {
+	keys := make([]string, len(q.def.Mapping))
+	exprs := make([]string, len(q.def.Mapping))
+	for i, f := range q.def.Mapping {
+		keys[i] = f.Name
+		if f.Column != "" {
+			exprs[i] = fmt.Sprintf("%s.cdp_f%d", alias, i)
+		} else {
+			exprs[i] = q.literal(f.Const)
+		}
+	}
+	return q.d.JSONObjectText(keys, exprs)
+}
+
+// materialize stores the plan's rows, (cdp_action, cdp_key, cdp_reason), in table: the one
+// pass over the whole model and snapshot that computes every row's digest.
+func (q *query) materialize(ctx context.Context, table string) error {
+	if err := q.wh.Exec(ctx, "CREATE TABLE "+table+" AS "+q.with(true)+"\nSELECT cdp_action, cdp_key, cdp_reason FROM diff"); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	return nil
+}
+
+// rowsSQL renders the query of the planned rows in table, in send order (limit > 0: the
+// first limit rows of each action by key): action, key, row_hash and payload to commit,
+// previous payload, reason, then the mapped columns. Payloads are computed for these rows
+// only, and a remove sends the payload it was acknowledged with. The joins are plain equi-joins
+// (an extra condition on the action makes some engines fall back to a nested loop); a planned
+// key has one row in src at most, since only valid keys are planned and the model cannot change
+// while the warehouse is held.
+func (q *query) rowsSQL(table string, limit int) string {
+	d := q.d
+	var b strings.Builder
+	b.WriteString(q.srcSQL())
+	planned := table
+	if limit > 0 {
+		planned = fmt.Sprintf("(SELECT cdp_action, cdp_key, cdp_reason FROM (SELECT t.*, row_number() OVER (PARTITION BY cdp_action ORDER BY cdp_key) AS cdp_rn FROM %s AS t) AS r WHERE cdp_rn <= %d)", table, limit)
+	}
+	fcols := func(alias string) string {
+		var s strings.Builder
+		for i, col := range q.fields {
+			if col != "" {
+				fmt.Fprintf(&s, ", %s.cdp_f%d", alias, i)
+			}
+		}
+		return s.String()
+	}
+	fmt.Fprintf(&b, `
+SELECT cdp_action, cdp_key, CASE WHEN cdp_action = 'remove' THEN cdp_old_hash ELSE %s END AS cdp_hash, cdp_payload, cdp_old, cdp_reason%s
+FROM (
+  SELECT p.cdp_action, p.cdp_key, p.cdp_reason, s.row_hash AS cdp_old_hash, s.payload AS cdp_old,
+    CASE WHEN p.cdp_action = 'remove' THEN s.payload ELSE %s END AS cdp_payload%s
+  FROM %s AS p
+  LEFT JOIN src AS m ON m.cdp_key = p.cdp_key
+  LEFT JOIN %s AS s ON s.key = p.cdp_key
+) AS planned
+ORDER BY %s`, d.MD5Hex("cdp_payload"), fcols("planned"), q.payload("m"), fcols("m"), planned, q.snapshot(), actionOrder)
 	return b.String()
 }
 
@@ -364,53 +442,81 @@ SELECT cdp_key, count(*) FROM src WHERE cdp_key IS NOT NULL GROUP BY cdp_key HAV
 			return nil, fmt.Errorf("plan: %w", err)
 		}
 	}
-	// Counts and samples in one pass over the diff.
-	rows, err = q.wh.Query(ctx, q.with(true)+fmt.Sprintf(`
-SELECT cdp_action, cdp_key, cdp_payload, cdp_old, cdp_reason, cdp_n FROM (
-  SELECT cdp_action, cdp_key, cdp_payload, cdp_old, cdp_reason,
-    count(*) OVER (PARTITION BY cdp_action) AS cdp_n,
-    row_number() OVER (PARTITION BY cdp_action ORDER BY cdp_key) AS cdp_rn
-  FROM diff
-) AS ranked
-WHERE cdp_rn <= %d
-ORDER BY %s`, max(n, 1), actionOrder))
+	// The one pass over everything: the planned rows go to a scratch table, which counts,
+	// samples and the run then read.
+	table := q.wh.Staged(q.stageName)
+	if err := q.wh.DropStaged(ctx, q.stageName); err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	if err := q.materialize(ctx, table); err != nil {
+		return nil, err
+	}
+	q.staged = true
+	rows, err = q.wh.Query(ctx, "SELECT cdp_action, count(*) FROM "+table+" GROUP BY cdp_action")
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
 	}
-	defer rows.Close()
-	seen := map[destination.Action]int{}
 	for rows.Next() {
-		var action, key, payload, reason string
-		var old *string
+		var action string
 		var count int64
-		if err := rows.Scan(&action, &key, &payload, &old, &reason, &count); err != nil {
+		if err := rows.Scan(&action, &count); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("plan: %w", err)
 		}
-		a := destination.Action(action)
-		if seen[a] == 0 {
-			p.Changes.add(a, count)
+		p.Changes.add(destination.Action(action), count)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return nil, fmt.Errorf("plan: %w", err)
+	}
+	if n > 0 && p.HasChanges() {
+		if err := q.samples(ctx, table, n, p); err != nil {
+			return nil, err
 		}
-		seen[a]++
-		if seen[a] > n {
-			continue
+	}
+	p.Guards = guards(q.def, p)
+	return p, nil
+}
+
+// samples reads the first n planned rows of each action by key into p.Samples.
+func (q *query) samples(ctx context.Context, table string, n int, p *Plan) error {
+	rows, err := q.wh.Query(ctx, q.rowsSQL(table, n))
+	if err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		vals, err := rows.Values()
+		if err != nil {
+			return fmt.Errorf("plan: %w", err)
 		}
-		s := Sample{Action: a, Key: key, Fields: decodePayload(payload)}
+		a := destination.Action(vals[0].(string))
+		s := Sample{Action: a, Key: vals[1].(string), Fields: decodePayload(vals[3].(string))}
 		switch a {
 		case destination.Change:
-			if old != nil {
-				s.Old = decodePayload(*old)
+			if old, ok := vals[4].(string); ok {
+				s.Old = decodePayload(old)
 			}
 		case destination.Remove:
-			s.Reason = reason
+			s.Reason, _ = vals[5].(string)
 		}
 		p.Samples = append(p.Samples, s)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("plan: %w", err)
+		return fmt.Errorf("plan: %w", err)
 	}
 	sort.SliceStable(p.Samples, func(i, j int) bool { return sampleOrder(p.Samples[i].Action) < sampleOrder(p.Samples[j].Action) })
-	p.Guards = guards(q.def, p)
-	return p, nil
+	return nil
+}
+
+// drop removes the scratch table of the planned rows.
+func (q *query) drop(ctx context.Context) error {
+	if !q.staged {
+		return nil
+	}
+	q.staged = false
+	return q.wh.DropStaged(context.WithoutCancel(ctx), q.stageName)
 }
 
 // sampleOrder shows samples as a plan reads best: what is created, changed, then destroyed.

@@ -62,6 +62,16 @@ func (s *suite) testStringRows(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("StringRows (-want +got):\n%s", diff)
 	}
+	// Separator and control characters, and a lone empty value.
+	odd := []string{"a\x1eb", "\x1f\x1e", "\x00"[1:] + "z"}
+	got = queryStrings(t, w, "SELECT k FROM ("+d.StringRows([]string{"k", "i"}, [][]string{odd, {"1", "2", "3"}})+") AS r ORDER BY i")
+	if diff := cmp.Diff(odd, got); diff != "" {
+		t.Errorf("StringRows with control characters (-want +got):\n%s", diff)
+	}
+	got = queryStrings(t, w, "SELECT '<' || k || '>' FROM ("+d.StringRows([]string{"k"}, [][]string{{""}})+") AS r")
+	if diff := cmp.Diff([]string{"<>"}, got); diff != "" {
+		t.Errorf("StringRows of one empty value (-want +got):\n%s", diff)
+	}
 	const n = 5000
 	many := make([]string, n)
 	for i := range many {
