@@ -20,6 +20,11 @@
 // again on the next run until they get through. Every run, refused ones included, is recorded in
 // _cdp.sync_runs.
 //
+// Digests are MD5 of the JSON text the warehouse renders for the mapped fields
+// (Dialect.JSONObjectText), not of an engine hash function whose values may change between
+// versions. Should an engine upgrade render some type differently, the affected rows are sent
+// once more as changes; nothing is lost or removed.
+//
 // The package knows nothing of YAML (syncdef parses definitions), of how a destination talks to
 // its service (destination), or of schedules.
 package sync

@@ -26,7 +26,7 @@ func FormatPlan(w io.Writer, p *Plan) {
 	}
 	fmt.Fprintf(w, "Model: %s; snapshot: %s row(s) acknowledged\n", model, n(p.SnapshotRows))
 
-	if p.HasChanges() {
+	if len(p.Samples) > 0 {
 		fmt.Fprintln(w)
 		keyWidth := 0
 		for _, s := range p.Samples {
