@@ -246,7 +246,7 @@ func (q *query) srcSQL() string {
 // with renders the common table expressions: src (every model row with its key as text, its
 // consent and its mapped columns), dup (keys of more than one row), valid (rows with a unique,
 // non-NULL key, with their payload and its digest) and, when diff is set, diff (the planned
-// rows: action, key, digest, payload, previous payload, reason and the mapped columns).
+// rows: action, key and, for removes, the reason).
 func (q *query) with(diff bool) string {
 	d := q.d
 	var b strings.Builder
@@ -259,15 +259,6 @@ func (q *query) with(diff bool) string {
 	if !diff {
 		return b.String()
 	}
-	fcols := func(alias string) string {
-		var s strings.Builder
-		for i, col := range q.fields {
-			if col != "" {
-				fmt.Fprintf(&s, ", %s.cdp_f%d", alias, i)
-			}
-		}
-		return s.String()
-	}
 	snap := q.snapshot()
 	changed := ""
 	if q.def.Mode.SendsChanges() {
@@ -275,15 +266,13 @@ func (q *query) with(diff bool) string {
 	}
 	fmt.Fprintf(&b, `,
 diff AS (
-  SELECT CASE WHEN s.key IS NULL THEN 'add' ELSE 'change' END AS cdp_action, v.cdp_key, v.cdp_hash, v.cdp_payload,
-    s.payload AS cdp_old, '' AS cdp_reason%s
+  SELECT CASE WHEN s.key IS NULL THEN 'add' ELSE 'change' END AS cdp_action, v.cdp_key, '' AS cdp_reason
   FROM valid AS v LEFT JOIN %s AS s ON s.key = v.cdp_key
   WHERE v.cdp_consent AND (s.key IS NULL%s)
   UNION ALL
-  SELECT 'remove', s.key, s.row_hash, s.payload, s.payload,
-    CASE WHEN v.cdp_key IS NULL THEN 'not in model' ELSE 'consent withdrawn' END%s
+  SELECT 'remove', s.key, CASE WHEN v.cdp_key IS NULL THEN 'not in model' ELSE 'consent withdrawn' END
   FROM %s AS s LEFT JOIN valid AS v ON v.cdp_key = s.key LEFT JOIN dup ON dup.cdp_key = s.key
-  WHERE `, fcols("v"), snap, changed, fcols("v"), snap)
+  WHERE `, snap, changed, snap)
 	var removeWhen []string
 	if q.def.Mode.SendsRemoves() {
 		removeWhen = append(removeWhen, "(v.cdp_key IS NULL AND dup.cdp_key IS NULL)")
