@@ -49,8 +49,17 @@ func BenchmarkIdentity(b *testing.B) {
 	}
 
 	n := identityModel("idm", "select * from main.obs", segmentRules())
+	var twh warehouse.Warehouse = wh
+	if path := os.Getenv("CDP_BENCH_TRACE"); path != "" {
+		f, err := os.Create(path + ".build")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		twh = &tracingWH{Warehouse: wh, w: f}
+	}
 	for b.Loop() {
-		build(b, wh, n)
+		build(b, twh, n)
 	}
 	b.StopTimer()
 	secs := b.Elapsed().Seconds() / float64(b.N)
@@ -107,4 +116,31 @@ func BenchmarkIdentity(b *testing.B) {
 	b.ReportMetric(ccSecs, "cc-s")
 	b.ReportMetric(float64(lpRounds), "lp-rounds")
 	b.ReportMetric(lpSecs, "lp-s")
+}
+
+// tracingWH writes how long every statement took.
+type tracingWH struct {
+	warehouse.Warehouse
+	w *os.File
+}
+
+func (t *tracingWH) Exec(ctx context.Context, sql string, args ...any) error {
+	start := time.Now()
+	err := t.Warehouse.Exec(ctx, sql, args...)
+	fmt.Fprintf(t.w, "%7.3fs %s\n", time.Since(start).Seconds(), strings.Join(strings.Fields(sql), " "))
+	return err
+}
+
+func (t *tracingWH) ExecAtomic(ctx context.Context, stmts ...string) error {
+	start := time.Now()
+	err := t.Warehouse.ExecAtomic(ctx, stmts...)
+	fmt.Fprintf(t.w, "%7.3fs ATOMIC %s\n", time.Since(start).Seconds(), strings.Join(strings.Fields(strings.Join(stmts, "; ")), " "))
+	return err
+}
+
+func (t *tracingWH) Query(ctx context.Context, sql string, args ...any) (warehouse.Rows, error) {
+	start := time.Now()
+	rows, err := t.Warehouse.Query(ctx, sql, args...)
+	fmt.Fprintf(t.w, "%7.3fs QUERY %s\n", time.Since(start).Seconds(), strings.Join(strings.Fields(sql), " "))
+	return rows, err
 }
