@@ -24,7 +24,7 @@ func (r *resolver) components(ctx context.Context, name, edges, out string) (int
 	nodes := r.tbl("cc_nodes")
 	if err := r.exec(ctx,
 		"CREATE OR REPLACE TABLE "+e+" AS SELECT DISTINCT LEAST(a, b) AS a, GREATEST(a, b) AS b FROM "+edges+" x WHERE a <> b",
-		"CREATE OR REPLACE TABLE "+nodes+" AS SELECT a AS node FROM "+e+" UNION SELECT b FROM "+e,
+		"CREATE OR REPLACE TABLE "+nodes+" AS SELECT a AS node FROM "+e+" UNION DISTINCT SELECT b FROM "+e,
 		"CREATE OR REPLACE TABLE "+all+" AS SELECT node, node AS parent FROM "+nodes+" WHERE FALSE",
 	); err != nil {
 		return 0, err

@@ -311,7 +311,7 @@ func (r *resolver) run(ctx context.Context, obs string, out outputs) error {
 		"CREATE OR REPLACE TABLE "+lab+" AS SELECT * FROM "+labels+" l",
 		"CREATE OR REPLACE TABLE "+anchors+" AS SELECT label, "+pid+" AS profile_id FROM "+lab+" WHERE node = label",
 		"CREATE OR REPLACE TABLE "+evx+" AS SELECT r.seq, r.event_id, r.ts FROM "+events+" r JOIN ("+
-			"SELECT first_seq AS seq FROM "+edges+" UNION SELECT first_seq FROM "+drops+" UNION SELECT first_seq FROM "+norm+" WHERE problem IN ('blocked', 'invalid')) s ON s.seq = r.seq",
+			"SELECT first_seq AS seq FROM "+edges+" UNION DISTINCT SELECT first_seq FROM "+drops+" UNION DISTINCT SELECT first_seq FROM "+norm+" WHERE problem IN ('blocked', 'invalid')) s ON s.seq = r.seq",
 		"CREATE OR REPLACE TABLE "+out.Map+" AS SELECT "+r.typeName("l.t")+" AS identifier_type, l.value AS identifier, p.profile_id, l.first_ts AS first_seen_at, l.last_ts AS last_seen_at "+
 			"FROM "+lab+" l JOIN "+anchors+" p ON p.label = l.label",
 		"CREATE OR REPLACE TABLE "+out.Edges+" AS SELECT p.profile_id, "+r.typeName("la.t")+" AS identifier_type, la.value AS identifier, "+
