@@ -38,6 +38,7 @@
 // laptop where mother and son each left their email does not (it stays with the one it was
 // seen with most; the other link is refused with reason bridge). A browser or an app install
 // is a device, and devices are shared.
+//
 // normalize is email (trimmed of any whitespace, lower-cased, must look like an address), phone
 // (E.164, see phoneSelect; rules may set their own country), trim (the default), lower or none;
 // a value that is empty after trimming is no identifier. limit 0 means no limit; custom types
@@ -62,9 +63,9 @@
 //	                   new_profile_id, reason: merge, split, removed or reanchor (append-only)
 //	<m>_metrics        run_id, built_at, profiles, identifiers, merges, splits, dropped_blocked,
 //	                   dropped_invalid, dropped_limit, dropped_max_group_size, dropped_bridge,
-//	                   largest_profile,
-//	                   rounds, limit_rounds, links, conflicted_identifiers, observations, seconds,
-//	                   round_log, rules (JSON, which explain reads) (append-only)
+//	                   largest_profile, rounds, limit_rounds, links, conflicted_identifiers,
+//	                   observations, seconds, round_log, rules (JSON, which explain reads)
+//	                   (append-only)
 //
 // Every run rebuilds from all observations; the run package already skips the model when
 // neither its SQL, its config nor its inputs changed.
@@ -75,9 +76,10 @@
 // set-based statement over them, and every choice is made by a total order on the data, so the
 // result depends on the set of events only, never on the order rows were loaded in.
 //
-//  1. Events are numbered by (timestamp, event id). Each identifier column becomes occurrences
-//     (event, rule, raw value); each distinct raw value is normalized, checked against the
-//     blocklist and validated once. Blocked and invalid values go to the audit.
+//  1. Events are numbered by (timestamp, event id); rows with the same pair are one event.
+//     Each identifier column becomes occurrences (event, rule, raw value); each distinct raw
+//     value is normalized, checked against the blocklist and validated once. Blocked and
+//     invalid values go to the audit.
 //  2. Identifiers (type, value) become nodes numbered in priority order: type priority, then
 //     first seen, then value. A profile's smallest node is therefore its anchor: its
 //     highest-priority identifier, earliest seen, ties by value. The profile id is
