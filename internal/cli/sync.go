@@ -309,7 +309,7 @@ func runSyncRun(ctx context.Context, app *App, opts *SyncRunOptions) error {
 }
 
 func runOneSync(ctx context.Context, app *App, wh warehouse.Warehouse, t *config.Target, def *syncdef.Def, runID string, force bool) (*sync.Result, error) {
-	id := runID + "-" + def.Name
+	id := runID // shared by the syncs of one invocation; (run_id, sync) names a run
 	cfg, err := def.Destination.Expand(os.LookupEnv)
 	if err != nil {
 		return sync.RecordFailure(ctx, wh, def, id, err)

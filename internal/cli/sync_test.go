@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	gosync "sync"
 	"syscall"
@@ -21,60 +20,17 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/cdp-dev/cdp/internal/destination"
 	"github.com/cdp-dev/cdp/internal/state"
 	"github.com/cdp-dev/cdp/internal/sync"
 	"github.com/cdp-dev/cdp/internal/warehouse"
 )
 
-// testHTTP is a minimal webhook destination for the tests of this package (the real ones live
-// in destination sub-packages): it POSTs each batch as JSON and maps the status code to
-// outcomes: 2xx acknowledges every row, 429 and 5xx are retryable (with Retry-After), other
-// codes fail the write.
-type testHTTP struct {
-	url         string
-	batchSize   int
-	concurrency int
-}
-
-var _ destination.Destination = (*testHTTP)(nil)
-
-func init() {
-	destination.Default.Register(testHTTPSpec(0, 0), func(cfg map[string]any) (destination.Destination, error) {
-		d := &testHTTP{batchSize: 100, concurrency: 1}
-		d.url, _ = cfg["url"].(string)
-		if n, ok := cfg["batch_size"].(int); ok {
-			d.batchSize = n
-		}
-		if n, ok := cfg["concurrency"].(int); ok {
-			d.concurrency = n
-		}
-		if d.url == "" {
-			return nil, errors.New("url is empty")
-		}
-		return d, nil
-	})
-}
-
-func testHTTPSpec(batch, conc int) destination.Spec {
-	return destination.Spec{
-		Name: "testhttp",
-		Fields: []destination.Field{
-			{Name: "url", Required: true, Doc: "where batches are POSTed"},
-			{Name: "secret", Secret: true},
-			{Name: "batch_size"}, {Name: "concurrency"},
-		},
-		Modes:       []string{"mirror", "upsert", "insert", "audience"},
-		BatchSize:   batch,
-		Concurrency: conc,
-		Timeout:     10 * time.Second,
-	}
-}
-
-func (d *testHTTP) Spec() destination.Spec { return testHTTPSpec(d.batchSize, d.concurrency) }
+// The tests here run the real webhook destination against a local HTTP server: its wire format
+// is {"sync", "batch_id", "rows": [{"key", "action", "fields"}]}; a 2xx acknowledges every row,
+// another 4xx rejects every row of the batch with the status as reason.
 
 type wireBatch struct {
-	ID   string    `json:"id"`
+	ID   string    `json:"batch_id"`
 	Rows []wireRow `json:"rows"`
 }
 
@@ -82,35 +38,6 @@ type wireRow struct {
 	Key    string         `json:"key"`
 	Action string         `json:"action"`
 	Fields map[string]any `json:"fields"`
-}
-
-func (d *testHTTP) Write(ctx context.Context, b destination.Batch) (destination.Result, error) {
-	wb := wireBatch{ID: b.ID}
-	for _, r := range b.Rows {
-		wb.Rows = append(wb.Rows, wireRow{Key: r.Key, Action: string(r.Action), Fields: r.Fields})
-	}
-	body, err := json.Marshal(wb)
-	if err != nil {
-		return destination.Result{}, err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
-	if err != nil {
-		return destination.Result{}, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return destination.Result{}, &destination.RetryableError{Err: err}
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(resp.Body)
-	switch {
-	case resp.StatusCode/100 == 2:
-		return destination.Result{Rows: make([]destination.RowResult, len(b.Rows))}, nil
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		secs, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
-		return destination.Result{}, &destination.RetryableError{Err: fmt.Errorf("%s", resp.Status), RetryAfter: time.Duration(secs) * time.Second}
-	}
-	return destination.Result{}, fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(msg)))
 }
 
 // hookServer records every row it receives by key, before answering (so a client killed while
@@ -184,7 +111,7 @@ func writeSyncProject(t *testing.T, n int, url, extra string) string {
       spend: spend
       source: {const: cdp}
     destination:
-      type: testhttp
+      type: webhook
       url: ` + url + `
       secret: ${HOOK_SECRET}
 ` + extra,
@@ -268,7 +195,7 @@ func TestSyncCommands(t *testing.T) {
 		t.Fatalf("run --json exited %d: %v\n%s%s", code, err, out, errOut)
 	}
 	if code != ExitOK || len(results) != 1 || results[0].Status != "partial" || results[0].Changed != 1 || results[0].Rejected != 1 ||
-		results[0].Rejections[0].Reason != "400 Bad Request: bad row" {
+		results[0].Rejections[0].Reason != "HTTP 400: bad row" {
 		t.Errorf("partial run exited %d: %s", code, out)
 	}
 	hook.mu.Lock()
@@ -294,7 +221,7 @@ func TestSyncCommands(t *testing.T) {
 	}
 
 	code, out, _ = cdp(t, dir, "sync", "list")
-	if code != ExitOK || !strings.Contains(out, "vips  vips   testhttp     mirror  */15 * * * *  ok ") {
+	if code != ExitOK || !strings.Contains(out, "vips  vips   webhook      mirror  */15 * * * *  ok ") {
 		t.Errorf("list exited %d:\n%s", code, out)
 	}
 	code, out, _ = cdp(t, dir, "--json", "sync", "history", "vips")

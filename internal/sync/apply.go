@@ -119,8 +119,10 @@ const (
 
 // Run plans the sync and applies the plan to dest: it checks the guards, sends the planned
 // rows in batches, commits each batch's acknowledged rows to the snapshot, records rejections,
-// and records the run in _cdp.sync_runs whatever its outcome. When dest implements
-// destination.Closer, Run closes it at the end.
+// and records the run in _cdp.sync_runs whatever its outcome. A destination.Starter is started
+// once the plan passes its guards (also when there is nothing to send), before any Write; a
+// destination.Closer is closed at the end, whatever the outcome, since the rows committed
+// before a failure are kept.
 //
 // The returned Result is never nil; the error says why a run failed or was refused
 // (*RefusedError).
@@ -225,6 +227,12 @@ func run(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, model wa
 	}
 	if len(plan.Guards) > 0 && !opts.Force {
 		return &RefusedError{Sync: def.Name, Violations: plan.Guards}
+	}
+	// Started even without changes: a file destination writes a file for every run.
+	if s, ok := dest.(destination.Starter); ok {
+		if err := s.Start(ctx, destination.RunInfo{Sync: def.Name, ID: res.RunID, Started: res.StartedAt}); err != nil {
+			return fmt.Errorf("destination %q: start: %w", def.Destination.Type, err)
+		}
 	}
 	if !plan.HasChanges() {
 		return nil

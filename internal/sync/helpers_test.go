@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -31,11 +32,13 @@ type fakeDest struct {
 	actions map[destination.Action]int // acknowledged rows per action
 	arrived map[string]int             // acknowledged rows per key
 	closed  bool
+	started []destination.RunInfo
 }
 
 var (
 	_ destination.Destination = (*fakeDest)(nil)
 	_ destination.Closer      = (*fakeDest)(nil)
+	_ destination.Starter     = (*fakeDest)(nil)
 )
 
 func newFake(spec destination.Spec) *fakeDest {
@@ -46,6 +49,17 @@ func newFake(spec destination.Spec) *fakeDest {
 }
 
 func (f *fakeDest) Spec() destination.Spec { return f.spec }
+
+func (f *fakeDest) Start(_ context.Context, run destination.RunInfo) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.calls > 0 && len(f.started) == 0 {
+		return errors.New("started after a write")
+	}
+	f.started = append(f.started, run)
+	f.closed = false
+	return nil
+}
 
 func (f *fakeDest) Close(context.Context) error {
 	f.mu.Lock()

@@ -41,8 +41,8 @@ func TestModes(t *testing.T) {
 			if got := dest.rows["c0001"]; !cmp.Equal(got, map[string]any{"email": "user1@example.com", "source": "cdp", "spend": 1.0}) {
 				t.Errorf("fields of c0001: %v", got)
 			}
-			if !dest.closed {
-				t.Error("destination not closed")
+			if !dest.closed || len(dest.started) != 1 || dest.started[0].Sync != d.Name || dest.started[0].ID != res.RunID {
+				t.Errorf("destination not started and closed: %+v", dest.started)
 			}
 			if p := plan(t, w, d); p.HasChanges() {
 				t.Fatalf("plan after a clean run has changes: %+v", p.Changes)
@@ -71,8 +71,14 @@ func TestModes(t *testing.T) {
 			if p := plan(t, w, d); p.HasChanges() {
 				t.Errorf("plan after the second run has changes: %+v", p.Changes)
 			}
+			// A run without changes still starts and closes the destination, and sends nothing.
+			calls := dest.calls
+			runSync(t, w, d, dest, Options{})
+			if len(dest.started) != 3 || !dest.closed || dest.calls != calls {
+				t.Errorf("run without changes: %d starts, closed %v, %d writes", len(dest.started), dest.closed, dest.calls-calls)
+			}
 			runs, err := state.SyncRunHistory(context.Background(), w, d.Name, 0)
-			if err != nil || len(runs) != 2 || runs[0].Status != "ok" {
+			if err != nil || len(runs) != 3 || runs[0].Status != "ok" {
 				t.Errorf("history %+v %v", runs, err)
 			}
 		})
@@ -191,8 +197,8 @@ func TestGuards(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error\n got %s\nwant %s", err, want)
 	}
-	if len(dest.keys()) != 10 {
-		t.Errorf("a refused plan sent rows")
+	if len(dest.keys()) != 10 || len(dest.started) != 1 {
+		t.Errorf("a refused plan sent rows or started the destination")
 	}
 	runs, _ := state.SyncRunHistory(context.Background(), w, d.Name, 1)
 	if len(runs) != 1 || runs[0].Status != "refused" || runs[0].Error != want {

@@ -390,7 +390,14 @@ func (p *parser) destination(file, where string, n *yaml.Node, d *Def) Destinati
 		}
 		for _, f := range spec.Fields {
 			if v, ok := dest.Config[f.Name]; f.Required && (!ok || v == nil || v == "") {
-				p.r.Errorf(file, n, "%s: %s destinations need %s (%s)", where, dest.Type, f.Name, f.Doc)
+				msg := fmt.Sprintf("%s: %s destinations need %s", where, dest.Type, f.Name)
+				if f.Doc != "" {
+					msg += " (" + f.Doc + ")"
+				}
+				if f.Example != "" {
+					msg += fmt.Sprintf("; add %s: %s", f.Name, f.Example)
+				}
+				p.r.Errorf(file, n, "%s", msg)
 			}
 		}
 		if len(spec.Modes) > 0 && d.Mode != "" && !slices.Contains(spec.Modes, string(d.Mode)) {

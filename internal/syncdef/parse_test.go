@@ -54,7 +54,7 @@ func registry() *destination.Registry {
 	r.Register(destination.Spec{
 		Name: "webhook",
 		Fields: []destination.Field{
-			{Name: "url", Required: true, Doc: "where to POST"},
+			{Name: "url", Required: true, Doc: "where to POST", Example: "https://example.com/hook"},
 			{Name: "secret", Secret: true},
 			{Name: "timeout"},
 		},
@@ -152,7 +152,7 @@ func TestParseErrors(t *testing.T) {
 			`f.yml:2: sync "a": batch_size 5000 is more than webhook destinations accept (1000); lower it or leave it out`,
 			`f.yml:7: sync "a".mapping.y.const must be a single value (text, number, true/false or null), got a list`,
 			`f.yml:7: sync "a".mapping.z must be a model column name or {const: value}, got a list`,
-			`f.yml:9: sync "a".destination: webhook destinations need url (where to POST)`,
+			`f.yml:9: sync "a".destination: webhook destinations need url (where to POST); add url: https://example.com/hook`,
 			`f.yml:10: sync "a".destination.secret is a secret: write it as ${ENV_VAR} and export the variable, never the secret itself in YAML`,
 			`f.yml:11: sync "a".destination: webhook destinations have no setting "timout"; did you mean "timeout"?`,
 		}},
