@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cdp-dev/cdp/internal/phoneplan"
 	"github.com/cdp-dev/cdp/internal/warehouse"
 )
 
@@ -18,44 +19,16 @@ type country struct {
 	e164 string
 }
 
-// countries are the default_country values cdp knows. Numbers of other countries are accepted in
-// international form (+CC...) with a generic check (8 to 15 digits).
-var countries = map[string]country{
-	"US": {cc: "1", e164: `1[2-9][0-9]{2}[2-9][0-9]{6}`},
-	"CA": {cc: "1", e164: `1[2-9][0-9]{2}[2-9][0-9]{6}`},
-	"GB": {cc: "44", trunk: "0", e164: `44[1-9][0-9]{8,9}`},
-	"DE": {cc: "49", trunk: "0", e164: `49[1-9][0-9]{5,13}`},
-	"FR": {cc: "33", trunk: "0", e164: `33[1-9][0-9]{8}`},
-	"ES": {cc: "34", e164: `34[5-9][0-9]{8}`},
-	"IT": {cc: "39", e164: `39[0-9]{6,11}`},
-	"NL": {cc: "31", trunk: "0", e164: `31[1-9][0-9]{8}`},
-	"BE": {cc: "32", trunk: "0", e164: `32[1-9][0-9]{7,8}`},
-	"CH": {cc: "41", trunk: "0", e164: `41[1-9][0-9]{8}`},
-	"AT": {cc: "43", trunk: "0", e164: `43[1-9][0-9]{3,12}`},
-	"IE": {cc: "353", trunk: "0", e164: `353[1-9][0-9]{6,8}`},
-	"SE": {cc: "46", trunk: "0", e164: `46[1-9][0-9]{6,9}`},
-	"DK": {cc: "45", e164: `45[2-9][0-9]{7}`},
-	"NO": {cc: "47", e164: `47[2-9][0-9]{7}`},
-	"PL": {cc: "48", e164: `48[1-9][0-9]{8}`},
-	"PT": {cc: "351", e164: `351[2-9][0-9]{8}`},
-	"AU": {cc: "61", trunk: "0", e164: `61[1-9][0-9]{8}`},
-	"NZ": {cc: "64", trunk: "0", e164: `64[2-9][0-9]{7,9}`},
-	"IN": {cc: "91", trunk: "0", e164: `91[1-9][0-9]{9}`},
-	"JP": {cc: "81", trunk: "0", e164: `81[1-9][0-9]{8,9}`},
-	"BR": {cc: "55", trunk: "0", e164: `55[1-9]{2}[0-9]{8,9}`},
-	"MX": {cc: "52", e164: `52[1-9][0-9]{9}`},
-	"SG": {cc: "65", e164: `65[3689][0-9]{7}`},
-	"ZA": {cc: "27", trunk: "0", e164: `27[1-9][0-9]{8}`},
-}
-
-func countryCodes() []string {
-	out := make([]string, 0, len(countries))
-	for c := range countries {
-		out = append(out, c)
+// countries are the default_country values cdp knows (the shared numbering plan).
+var countries = func() map[string]country {
+	m := make(map[string]country, len(phoneplan.Countries))
+	for code, c := range phoneplan.Countries {
+		m[code] = country{cc: c.CallingCode, trunk: c.Trunk, e164: c.E164}
 	}
-	sort.Strings(out)
-	return out
-}
+	return m
+}()
+
+func countryCodes() []string { return phoneplan.Codes() }
 
 // phonePatterns are, over all known countries: the calling codes whose numbers drop a trunk 0
 // (so "+44 07700 900123" loses the 0), the calling codes with a known numbering plan, and the

@@ -41,6 +41,8 @@ import (
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/cdp-dev/cdp/internal/phoneplan"
 )
 
 // Kind is the kind of a personal value.
@@ -256,43 +258,17 @@ type country struct {
 	plan  string // the digits of a valid E.164 number (calling code included), a regexp
 }
 
-var countries = map[string]country{
-	"US": {cc: "1", plan: `1[2-9][0-9]{2}[2-9][0-9]{6}`},
-	"CA": {cc: "1", plan: `1[2-9][0-9]{2}[2-9][0-9]{6}`},
-	"GB": {cc: "44", trunk: "0", plan: `44[1-9][0-9]{8,9}`},
-	"DE": {cc: "49", trunk: "0", plan: `49[1-9][0-9]{5,13}`},
-	"FR": {cc: "33", trunk: "0", plan: `33[1-9][0-9]{8}`},
-	"ES": {cc: "34", plan: `34[5-9][0-9]{8}`},
-	"IT": {cc: "39", plan: `39[0-9]{6,11}`},
-	"NL": {cc: "31", trunk: "0", plan: `31[1-9][0-9]{8}`},
-	"BE": {cc: "32", trunk: "0", plan: `32[1-9][0-9]{7,8}`},
-	"CH": {cc: "41", trunk: "0", plan: `41[1-9][0-9]{8}`},
-	"AT": {cc: "43", trunk: "0", plan: `43[1-9][0-9]{3,12}`},
-	"IE": {cc: "353", trunk: "0", plan: `353[1-9][0-9]{6,8}`},
-	"SE": {cc: "46", trunk: "0", plan: `46[1-9][0-9]{6,9}`},
-	"DK": {cc: "45", plan: `45[2-9][0-9]{7}`},
-	"NO": {cc: "47", plan: `47[2-9][0-9]{7}`},
-	"PL": {cc: "48", plan: `48[1-9][0-9]{8}`},
-	"PT": {cc: "351", plan: `351[2-9][0-9]{8}`},
-	"AU": {cc: "61", trunk: "0", plan: `61[1-9][0-9]{8}`},
-	"NZ": {cc: "64", trunk: "0", plan: `64[2-9][0-9]{7,9}`},
-	"IN": {cc: "91", trunk: "0", plan: `91[1-9][0-9]{9}`},
-	"JP": {cc: "81", trunk: "0", plan: `81[1-9][0-9]{8,9}`},
-	"BR": {cc: "55", trunk: "0", plan: `55[1-9]{2}[0-9]{8,9}`},
-	"MX": {cc: "52", plan: `52[1-9][0-9]{9}`},
-	"SG": {cc: "65", plan: `65[3689][0-9]{7}`},
-	"ZA": {cc: "27", trunk: "0", plan: `27[1-9][0-9]{8}`},
-}
+// countries is the numbering plan shared with identity resolution.
+var countries = func() map[string]country {
+	m := make(map[string]country, len(phoneplan.Countries))
+	for code, c := range phoneplan.Countries {
+		m[code] = country{cc: c.CallingCode, trunk: c.Trunk, plan: c.E164}
+	}
+	return m
+}()
 
 // Countries lists the default countries the package knows.
-func Countries() []string {
-	out := make([]string, 0, len(countries))
-	for c := range countries {
-		out = append(out, c)
-	}
-	sort.Strings(out)
-	return out
-}
+func Countries() []string { return phoneplan.Codes() }
 
 var (
 	phoneChars = regexp.MustCompile(`^[+]?[0-9 ().\-/]+$`)
