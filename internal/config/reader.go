@@ -92,6 +92,12 @@ func Suggest(word string, candidates []string) string { return suggest(word, can
 // EditDistance is the optimal string alignment distance between a and b.
 func EditDistance(a, b string) int { return editDistance(a, b) }
 
+// ExpandEnv replaces ${VAR} and ${VAR:-default} in s as cdp.yaml does ($$ is a literal $), for
+// files read outside this package (syncs) that expand their values later, when they run.
+func ExpandEnv(s string, lookup func(string) (string, bool)) (string, error) {
+	return expand(s, lookup)
+}
+
 // IsIdent reports whether s is a SQL-safe identifier: [A-Za-z_][A-Za-z0-9_]*.
 func IsIdent(s string) bool { return isIdent(s) }
 

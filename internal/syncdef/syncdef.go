@@ -116,7 +116,7 @@ func (d Destination) Expand(lookup func(string) (string, bool)) (map[string]any,
 func expandValue(v any, lookup func(string) (string, bool)) (any, error) {
 	switch x := v.(type) {
 	case string:
-		return ExpandEnv(x, lookup)
+		return config.ExpandEnv(x, lookup)
 	case []any:
 		out := make([]any, len(x))
 		for i, item := range x {
@@ -139,49 +139,6 @@ func expandValue(v any, lookup func(string) (string, bool)) (any, error) {
 		return out, nil
 	}
 	return v, nil
-}
-
-// ExpandEnv replaces ${VAR} and ${VAR:-default} in s with values from lookup; $$ is a literal
-// $, and a $ followed by anything else is kept. The rules are those of cdp.yaml.
-func ExpandEnv(s string, lookup func(string) (string, bool)) (string, error) {
-	if !strings.Contains(s, "$") {
-		return s, nil
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '$' || i+1 == len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		switch s[i+1] {
-		case '$':
-			b.WriteByte('$')
-			i++
-		case '{':
-			end := strings.IndexByte(s[i+2:], '}')
-			if end < 0 {
-				return "", fmt.Errorf("unterminated ${ in %q; close it with } or write $$ for a literal $", s)
-			}
-			expr := s[i+2 : i+2+end]
-			name, def, hasDef := strings.Cut(expr, ":-")
-			if !config.IsIdent(name) {
-				return "", fmt.Errorf("invalid environment variable name %q in ${%s}; use letters, digits and _, or write $$ for a literal $", name, expr)
-			}
-			v, ok := lookup(name)
-			switch {
-			case ok && (v != "" || !hasDef):
-				b.WriteString(v)
-			case hasDef:
-				b.WriteString(def)
-			default:
-				return "", fmt.Errorf("environment variable %s is not set; export it or write ${%s:-default}", name, name)
-			}
-			i += 2 + end
-		default:
-			b.WriteByte('$')
-		}
-	}
-	return b.String(), nil
 }
 
 // envRef matches a value that is exactly one ${VAR} reference: how secrets must be written.
