@@ -44,13 +44,13 @@ func addSelectionFlags(cmd *cobra.Command, o *ModelOptions) {
 
 // session is a compiled project with its warehouse open.
 type session struct {
-	proj     *project.Project
-	target   *config.Target
-	wh       warehouse.Warehouse
-	res      *compile.Result
-	graph    *dag.Graph
-	previous *compile.Manifest
-	target_  string
+	proj      *project.Project
+	target    *config.Target
+	wh        warehouse.Warehouse
+	res       *compile.Result
+	graph     *dag.Graph
+	previous  *compile.Manifest
+	targetDir string // where compiled SQL and the manifest are written
 }
 
 func (s *session) Close() error {
@@ -100,9 +100,9 @@ func openSession(ctx context.Context, app *App, o *ModelOptions, holder string) 
 		s.Close()
 		return nil, err
 	}
-	s.target_ = o.TargetDir
-	if s.target_ == "" {
-		s.target_ = filepath.Join(proj.Dir, "target")
+	s.targetDir = o.TargetDir
+	if s.targetDir == "" {
+		s.targetDir = filepath.Join(proj.Dir, "target")
 	}
 	if o.State != "" {
 		s.previous, err = compile.ReadManifest(filepath.Join(o.State, "manifest.json"))
@@ -111,7 +111,7 @@ func openSession(ctx context.Context, app *App, o *ModelOptions, holder string) 
 			return nil, fmt.Errorf("--state %s: %w (run cdp compile and keep its target/ directory)", o.State, err)
 		}
 	}
-	if err := compile.WriteTarget(s.target_, s.res); err != nil {
+	if err := compile.WriteTarget(s.targetDir, s.res); err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -455,7 +455,7 @@ model are reported too. Exits non-zero on any problem: this is the CI check.`,
 				return err
 			}
 			defer s.Close()
-			rep := &CompileReport{TargetDir: displayPath(s.target_), Problems: []run.Problem{}, BreakingChanges: []compile.BreakingChange{}}
+			rep := &CompileReport{TargetDir: displayPath(s.targetDir), Problems: []run.Problem{}, BreakingChanges: []compile.BreakingChange{}}
 			// Everything is rendered and checked (a selected model needs its parents), but only
 			// the selection is counted and reported.
 			selected, err := s.selectNodes(o, compile.KindSeed, compile.KindModel, compile.KindTest)
