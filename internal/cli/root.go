@@ -67,6 +67,7 @@ A project is a directory with a cdp.yaml; start one with "cdp init DIR".`,
 		NewCmdSource(app),
 		NewCmdIdentity(app),
 		NewCmdSync(app),
+		NewCmdSchedule(app),
 	)
 	return root
 }

@@ -1,0 +1,19 @@
+// Package schedule runs named jobs on cron schedules: the syncs and the build of a project,
+// driven by `cdp schedule`. It knows nothing of SQL or warehouses; a job is a function.
+//
+// Schedules are parsed with robfig/cron/v3's standard parser (5 fields, minute hour
+// day-of-month month day-of-week, or descriptors such as @hourly and @every 30m).
+//
+// Guarantees:
+//   - A job never overlaps itself: when it is due again while still running (or waiting to
+//     run), that firing is skipped and logged.
+//   - Jobs take turns: at most one job runs at a time, in the order they were added, so jobs
+//     sharing a single-writer warehouse never race for its lock.
+//   - Run blocks until its context is cancelled, then starts no more jobs and waits for the
+//     running one to finish (a graceful stop). Running jobs get a context that is not
+//     cancelled with it.
+//   - RunDue runs, once and in order, every job whose schedule fired in (last run, now]; a
+//     job without a last run is simply run. It is what `cdp schedule --once` uses.
+//
+// The clock is injectable (Options.Clock) so tests drive time by hand.
+package schedule
