@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -16,57 +15,28 @@ import (
 	"github.com/cdp-dev/cdp/internal/project"
 	"github.com/cdp-dev/cdp/internal/run"
 	"github.com/cdp-dev/cdp/internal/warehouse"
-	"github.com/cdp-dev/cdp/internal/warehouse/duckdb"
+	"github.com/cdp-dev/cdp/internal/warehouse/duckdb/duckdbtest"
 )
 
-func openWH(t testing.TB) warehouse.Warehouse {
-	t.Helper()
-	wh, err := duckdb.Open(context.Background(), warehouse.Config{Type: "duckdb", Path: t.TempDir() + "/w.duckdb"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
-	return wh
-}
+func openWH(t testing.TB) warehouse.Warehouse { return duckdbtest.Open(t) }
 
 func mustExec(t testing.TB, wh warehouse.Warehouse, sql string) {
 	t.Helper()
-	if err := wh.Exec(context.Background(), sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
+	duckdbtest.Exec(t, wh, sql)
 }
 
 // queryStrings returns each row as its values joined by |, NULL as "NULL".
 func queryStrings(t testing.TB, wh warehouse.Warehouse, sql string) []string {
 	t.Helper()
-	rows, err := wh.Query(context.Background(), sql)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			t.Fatal(err)
+	return duckdbtest.Lines(t, wh, sql, func(v any) string {
+		switch v := v.(type) {
+		case nil:
+			return "NULL"
+		case time.Time:
+			return v.UTC().Format(time.RFC3339)
 		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			switch v := v.(type) {
-			case nil:
-				parts[i] = "NULL"
-			case time.Time:
-				parts[i] = v.UTC().Format(time.RFC3339)
-			default:
-				parts[i] = fmt.Sprint(v)
-			}
-		}
-		out = append(out, strings.Join(parts, "|"))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+		return fmt.Sprint(v)
+	})
 }
 
 // rulesOf decodes YAML rules the way the project reader hands them over (maps, lists, scalars).

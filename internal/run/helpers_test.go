@@ -15,24 +15,14 @@ import (
 	"github.com/cdp-dev/cdp/internal/project"
 	"github.com/cdp-dev/cdp/internal/state"
 	"github.com/cdp-dev/cdp/internal/warehouse"
-	"github.com/cdp-dev/cdp/internal/warehouse/duckdb"
+	"github.com/cdp-dev/cdp/internal/warehouse/duckdb/duckdbtest"
 )
 
-func openWH(t testing.TB) warehouse.Warehouse {
-	t.Helper()
-	wh, err := duckdb.Open(context.Background(), warehouse.Config{Type: "duckdb", Path: t.TempDir() + "/w.duckdb"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
-	return wh
-}
+func openWH(t testing.TB) warehouse.Warehouse { return duckdbtest.Open(t) }
 
 func mustExec(t testing.TB, wh warehouse.Warehouse, sql string) {
 	t.Helper()
-	if err := wh.Exec(context.Background(), sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
+	duckdbtest.Exec(t, wh, sql)
 }
 
 // source creates a raw table the way a load would: data plus a data version bump.
@@ -64,27 +54,7 @@ func appendSource(t testing.TB, wh warehouse.Warehouse, schema, name, selectSQL 
 
 func queryStrings(t testing.TB, wh warehouse.Warehouse, sql string) []string {
 	t.Helper()
-	rows, err := wh.Query(context.Background(), sql)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			parts[i] = valueText(v)
-		}
-		out = append(out, strings.Join(parts, "|"))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return duckdbtest.Lines(t, wh, sql, valueText)
 }
 
 func queryInt(t testing.TB, wh warehouse.Warehouse, sql string) int64 {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"slices"
-	"strings"
 	gosync "sync"
 	"sync/atomic"
 	"testing"
@@ -15,7 +13,7 @@ import (
 	"github.com/cdp-dev/cdp/internal/destination"
 	"github.com/cdp-dev/cdp/internal/syncdef"
 	"github.com/cdp-dev/cdp/internal/warehouse"
-	"github.com/cdp-dev/cdp/internal/warehouse/duckdb"
+	"github.com/cdp-dev/cdp/internal/warehouse/duckdb/duckdbtest"
 )
 
 // fakeDest is a destination that keeps what it was sent, like a service would: rows by key,
@@ -162,46 +160,13 @@ func (c *fakeClock) waits() []time.Duration {
 	return slices.Clone(c.sleeps)
 }
 
-func openWH(t testing.TB) warehouse.Warehouse {
-	t.Helper()
-	w, err := duckdb.OpenDuckDB(context.Background(), warehouse.Config{Path: filepath.Join(t.TempDir(), "wh.duckdb")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { w.Close() })
-	return w
-}
+func openWH(t testing.TB) warehouse.Warehouse { return duckdbtest.Open(t) }
 
-func exec(t testing.TB, w warehouse.Warehouse, sql string) {
-	t.Helper()
-	if err := w.Exec(context.Background(), sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-}
+func exec(t testing.TB, w warehouse.Warehouse, sql string) { t.Helper(); duckdbtest.Exec(t, w, sql) }
 
 func queryStrings(t testing.TB, w warehouse.Warehouse, sql string) []string {
 	t.Helper()
-	rows, err := w.Query(context.Background(), sql)
-	if err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		vals, err := rows.Values()
-		if err != nil {
-			t.Fatal(err)
-		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			parts[i] = fmt.Sprint(v)
-		}
-		out = append(out, strings.Join(parts, "|"))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return duckdbtest.Lines(t, w, sql, func(v any) string { return fmt.Sprint(v) })
 }
 
 var audience = warehouse.Relation{Schema: "main", Name: "audience"}
