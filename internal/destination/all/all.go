@@ -3,7 +3,9 @@
 package all
 
 import (
+	_ "github.com/cdp-dev/cdp/internal/destination/braze"   // braze
 	_ "github.com/cdp-dev/cdp/internal/destination/file"    // file
 	_ "github.com/cdp-dev/cdp/internal/destination/hubspot" // hubspot
+	_ "github.com/cdp-dev/cdp/internal/destination/meta"    // meta
 	_ "github.com/cdp-dev/cdp/internal/destination/webhook" // webhook
 )

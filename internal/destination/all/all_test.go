@@ -8,7 +8,7 @@ import (
 )
 
 func TestAllRegistered(t *testing.T) {
-	if got := strings.Join(destination.Default.Names(), ","); got != "file,hubspot,webhook" {
+	if got := strings.Join(destination.Default.Names(), ","); got != "braze,file,hubspot,meta,webhook" {
 		t.Errorf("registered: %s", got)
 	}
 }
