@@ -75,12 +75,9 @@ type Config struct {
 func ParseConfig(cfg map[string]any) (Config, error) {
 	r := conf.New(Spec, cfg)
 	c := Config{
-		APIKey:       strings.TrimSpace(r.String("api_key", "")),
+		APIKey:       strings.TrimSpace(r.Token("api_key", "key")),
 		RESTEndpoint: r.URL("rest_endpoint"),
 		Timeout:      r.Duration("timeout", 30*time.Second, time.Second, 10*time.Minute),
-	}
-	if strings.HasPrefix(strings.ToLower(c.APIKey), "bearer ") {
-		r.Failf("api_key", "give the key alone, without \"Bearer \"")
 	}
 	return c, r.Err()
 }

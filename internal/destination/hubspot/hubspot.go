@@ -95,7 +95,7 @@ type Config struct {
 func ParseConfig(cfg map[string]any) (Config, error) {
 	r := conf.New(Spec, cfg)
 	c := Config{
-		Token:      r.String("token", ""),
+		Token:      r.Token("token", "token"),
 		ListID:     strings.TrimSpace(r.String("list_id", "")),
 		IDProperty: strings.TrimSpace(r.String("id_property", "email")),
 		RateLimit:  r.Float("rate_limit", 9, 0.1, 1000),
@@ -107,9 +107,6 @@ func ParseConfig(cfg map[string]any) (Config, error) {
 	}
 	if c.ListID != "" && strings.Trim(c.ListID, "0123456789") != "" {
 		r.Failf("list_id", "must be the list's numeric ID (in the list's URL in HubSpot), got %q", c.ListID)
-	}
-	if strings.HasPrefix(strings.ToLower(c.Token), "bearer ") {
-		r.Failf("token", "give the token alone, without \"Bearer \"")
 	}
 	return c, r.Err()
 }

@@ -97,7 +97,7 @@ func ParseConfig(cfg map[string]any) (Config, error) {
 	r := conf.New(Spec, cfg)
 	c := Config{
 		AudienceID:  strings.TrimSpace(r.String("audience_id", "")),
-		AccessToken: strings.TrimSpace(r.String("access_token", "")),
+		AccessToken: strings.TrimSpace(r.Token("access_token", "token")),
 		APIVersion:  strings.TrimSpace(r.String("api_version", DefaultAPIVersion)),
 		BaseURL:     r.URL("base_url"),
 	}
@@ -109,9 +109,6 @@ func ParseConfig(cfg map[string]any) (Config, error) {
 	}
 	if v := c.APIVersion; len(v) < 2 || v[0] != 'v' || strings.Trim(v[1:], "0123456789.") != "" {
 		r.Failf("api_version", "must look like %s, got %q", DefaultAPIVersion, v)
-	}
-	if strings.HasPrefix(strings.ToLower(c.AccessToken), "bearer ") {
-		r.Failf("access_token", "give the token alone, without \"Bearer \"")
 	}
 	return c, r.Err()
 }

@@ -132,6 +132,17 @@ func (r *Reader) String(name, def string) string {
 	return def
 }
 
+// Token returns a credential sent as an HTTP Bearer token, or "" when it is not set. A value
+// pasted with its "Bearer " prefix is an error: the destination adds the prefix itself. noun
+// names the credential in the message ("token", "key").
+func (r *Reader) Token(name, noun string) string {
+	v := r.String(name, "")
+	if strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), "bearer ") {
+		r.Failf(name, "give the %s alone, without \"Bearer \"", noun)
+	}
+	return v
+}
+
 // OneOf returns a text field that must be one of allowed (compared case-insensitively and
 // returned lower-cased), or def when it is not set.
 func (r *Reader) OneOf(name, def string, allowed ...string) string {
