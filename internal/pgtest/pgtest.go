@@ -33,8 +33,8 @@ type Server struct {
 	Port int    // on 127.0.0.1
 	Bin  string // directory of the binaries used
 
-	cmd    *exec.Cmd
-	exited chan struct{}
+	cmd     *exec.Cmd
+	exited  chan struct{}
 	waitErr error
 }
 
