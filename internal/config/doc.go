@@ -1,6 +1,6 @@
 // Package config parses and validates a cdp project's configuration: cdp.yaml (name, warehouse
-// targets, vars, paths, loadable sources), the loadable sources declared dbt-style under
-// `meta.cdp` in models/*.yml, and the data contracts those sources point to.
+// targets, vars, paths, loadable sources, scheduled pipelines), the loadable sources declared
+// dbt-style under `meta.cdp` in models/*.yml, and the data contracts those sources point to.
 //
 // Config is plain data. Parse reads files from an fs.FS into a Project, then Validate checks the
 // cross-field rules; every problem is reported at once, each with file:line and how to fix it,

@@ -88,7 +88,7 @@ type parser struct {
 
 var projectKeys = []string{
 	"name", "version", "target", "targets", "vars", "sources",
-	"model-paths", "seed-paths", "macro-paths", "sync-paths",
+	"model-paths", "seed-paths", "macro-paths", "sync-paths", "pipelines",
 }
 
 // project parses cdp.yaml into a Project with every default filled in.
@@ -158,6 +158,8 @@ func (p *parser) projectKey(proj *Project, kv pair) {
 		proj.MacroPaths = p.paths(kv)
 	case "sync-paths":
 		proj.SyncPaths = p.paths(kv)
+	case "pipelines":
+		p.pipelines(proj, kv.val)
 	}
 }
 

@@ -29,6 +29,7 @@ type Project struct {
 	SeedPaths        []string           // default ["seeds"]
 	MacroPaths       []string           // default ["macros"]
 	SyncPaths        []string           // default ["syncs"]
+	Pipelines        []*Pipeline        // in file order; cdp schedule runs each on its schedule
 }
 
 // Target is one named warehouse connection.

@@ -9,8 +9,9 @@ import (
 )
 
 // Validate checks the rules that span fields: engines and their required settings, that the
-// default target exists, source formats and names, and contracts. Parse calls it; call it again
-// after changing a Project by hand. Every problem is reported, as Errors.
+// default target exists, source formats and names, contracts, and the sources and step order of
+// pipelines. Parse calls it; call it again after changing a Project by hand. Every problem is
+// reported, as Errors.
 func (p *Project) Validate() error {
 	var errs Errors
 	if p.Name == "" {
@@ -30,6 +31,7 @@ func (p *Project) Validate() error {
 	for _, name := range slices.Sorted(maps.Keys(p.Sources)) {
 		validateSource(&errs, p.Sources[name])
 	}
+	validatePipelines(&errs, p)
 	return errs.err()
 }
 
