@@ -91,9 +91,9 @@
 // audience's schema shared by all its audiences, keyed by model name; profile_id is stored as
 // text. --full-refresh rebuilds the members and keeps the history.
 //
-// An audience is rebuilt, like any table, when its SQL, config or inputs change; `within`
-// conditions count back from the time of that build (or as_of), so an audience whose inputs do
-// not change keeps the members it had when last built.
+// An audience is rebuilt, like any table, when its SQL, config or inputs change, and on every
+// run when it has a `within` condition without as_of: `within` counts back from the time of
+// the build, so members leave the window as time passes even when no input changes.
 //
 // The SQL is portable: JSON, casts and quoting go through warehouse.Dialect, `within` becomes
 // a timestamp literal computed in Go, and the history is kept with UPDATE and INSERT ... WHERE

@@ -28,6 +28,7 @@ const HistoryTable = "audience_membership_history"
 func init() {
 	run.RegisterMaterialization(Materialization, Materialize)
 	run.RegisterValidator(Materialization, Validate)
+	run.RegisterClockCheck(Materialization, readsClock)
 }
 
 // historyMu serializes the audiences' updates of their schema's shared history table: two
@@ -92,6 +93,20 @@ func Materialize(ctx context.Context, b *run.Build) error {
 	}
 	committed = true
 	return nil
+}
+
+// readsClock is why an audience's members move with time alone: a `within` rule counts back
+// from the build. Rules that do not parse are left to the build, which reports them.
+func readsClock(n *compile.Node) string {
+	raw, ok := n.Config.Extra["audience"]
+	if !ok || raw == nil {
+		return ""
+	}
+	spec, err := Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return spec.ReadsClock()
 }
 
 // lookup finds the relation of a model the rules read (what: "events" or "audience").

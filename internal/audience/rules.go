@@ -234,6 +234,19 @@ func ParseDuration(s string) (time.Duration, error) {
 	return time.Duration(n) * unit, nil
 }
 
+// FormatDuration writes d the way ParseDuration reads it, in the largest unit that divides it.
+func FormatDuration(d time.Duration) string {
+	for _, u := range []struct {
+		d    time.Duration
+		unit string
+	}{{7 * 24 * time.Hour, "w"}, {24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}} {
+		if d >= u.d && d%u.d == 0 {
+			return strconv.FormatInt(int64(d/u.d), 10) + u.unit
+		}
+	}
+	return d.String()
+}
+
 var (
 	boolKeys     = []string{"all", "any", "not"}
 	leafKeys     = []string{"op", "value"}
@@ -569,6 +582,22 @@ func (s *Spec) References() (events bool, audiences []string) {
 	})
 	slices.Sort(audiences)
 	return events, audiences
+}
+
+// ReadsClock names the first rule whose result moves with the time of the build ("within:
+// 720h0m0s at where.any[0]"), or "" when none does: as_of fixes the time, and rules without
+// `within` do not count back from it.
+func (s *Spec) ReadsClock() string {
+	if !s.AsOf.IsZero() {
+		return ""
+	}
+	var why string
+	Walk(s.Where, func(c *Cond) {
+		if why == "" && c.Within > 0 {
+			why = "within: " + FormatDuration(c.Within) + " at " + c.Path
+		}
+	})
+	return why
 }
 
 // errs is a helper to build an error list from a single problem.

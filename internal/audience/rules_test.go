@@ -82,3 +82,28 @@ func TestSplitPath(t *testing.T) {
 		t.Errorf("splitPath = %q, want %q", got, want)
 	}
 }
+
+// Rules with `within` count back from the build, so the runner rebuilds them on every run;
+// as_of fixes the time, and rules without `within` do not move with it.
+func TestSpecReadsClock(t *testing.T) {
+	for _, tc := range []struct{ rules, want string }{
+		{`{where: {all: [{column: plan, op: "=", value: pro}, {any: [{event: Order Completed, within: 30d}]}]}}`, "within: 30d at where.all[1].any[0]"},
+		{`{where: {column: last_seen_at, within: 36h}}`, "within: 36h at where"},
+		{`{where: {event: Order Completed, within: 2w}, as_of: 2026-11-01}`, ""},
+		{`{where: {event: Order Completed, count: {op: ">=", value: 2}}}`, ""},
+		{`{}`, ""},
+	} {
+		s, err := Parse(rulesOf(t, tc.rules))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.rules, err)
+		}
+		if got := s.ReadsClock(); got != tc.want {
+			t.Errorf("%s: ReadsClock() = %q, want %q", tc.rules, got, tc.want)
+		}
+	}
+	for d, want := range map[time.Duration]string{30 * 24 * time.Hour: "30d", 14 * 24 * time.Hour: "2w", 36 * time.Hour: "36h", 90 * time.Minute: "90m", 90 * time.Second: "1m30s"} {
+		if got := FormatDuration(d); got != want {
+			t.Errorf("FormatDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -97,6 +97,9 @@ func (c *compiler) injectEphemerals() {
 			if u.rawInc != "" || n.Config.Materialized == "incremental" {
 				n.IncrementalSQL = injectCTEs(u.rawInc, ctes)
 			}
+			if n.ReadsClock = ReadsClock(n.SQL); n.ReadsClock == "" {
+				n.ReadsClock = ReadsClock(n.IncrementalSQL)
+			}
 		case KindTest:
 			ctes := c.ephemeralCTEs(n.DependsOn)
 			n.SQL = injectCTEs(n.SQL, ctes)

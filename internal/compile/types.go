@@ -30,7 +30,11 @@ type Node struct {
 	// Checksum covers only the node itself (rendered SQL, config, materialization): what
 	// state:modified compares.
 	Checksum string
-	Pos      config.Pos
+	// ReadsClock is the clock value or function the model's SQL uses ("current_timestamp",
+	// "now()"), "" if none: such a model is rebuilt on every run, since its output moves with
+	// time even when its inputs do not.
+	ReadsClock string
+	Pos        config.Pos
 	// Path is the file the node comes from, relative to the project dir: the model's .sql file,
 	// the seed's .csv file, the property file of a generic test, the .sql file of a singular test.
 	Path string

@@ -130,3 +130,33 @@ func (bl *builder) custom(ctx context.Context, m Materialization) error {
 	}
 	return nil
 }
+
+// ClockCheck says what makes a model of a custom materialization depend on the time it is
+// built ("within: 30d"), or "" when nothing does. Models whose SQL reads the clock need none:
+// the compiler finds that (compile.Node.ReadsClock).
+type ClockCheck func(n *compile.Node) string
+
+var clockChecks = map[string]ClockCheck{}
+
+// RegisterClockCheck sets how the runner tells whether a model of a custom materialization
+// reads the clock beyond its SQL, as audience rules with `within` do: such a model is rebuilt
+// on every run instead of being skipped for unchanged inputs.
+func RegisterClockCheck(materialization string, c ClockCheck) {
+	customMu.Lock()
+	defer customMu.Unlock()
+	clockChecks[materialization] = c
+}
+
+// readsClock is why n's output depends on the time it is built, or "".
+func readsClock(n *compile.Node) string {
+	if n.ReadsClock != "" {
+		return n.ReadsClock
+	}
+	customMu.RLock()
+	c, ok := clockChecks[materialized(n)]
+	customMu.RUnlock()
+	if ok {
+		return c(n)
+	}
+	return ""
+}

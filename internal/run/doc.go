@@ -31,8 +31,12 @@
 // transaction that changes its data. _cdp.model_state records, per node, the fingerprint it was
 // last built from and its inputs' data versions at the time. A table, incremental model or
 // seed is rebuilt only when --full-refresh is set, its relation is missing (or of the wrong
-// kind), its fingerprint changed, or an input's data version moved; otherwise it is
-// skipped_unchanged and, since its own version does not move, so is everything downstream. The
+// kind), its fingerprint changed, it reads the clock, or an input's data version moved;
+// otherwise it is skipped_unchanged and, since its own version does not move, so is everything
+// downstream. A model reads the clock when its SQL uses current_date, current_timestamp, now()
+// and the like (compile.ReadsClock), or when its custom materialization says so
+// (RegisterClockCheck: audience rules with `within`): "the last 30 days" moves with time alone,
+// so skipping such a model for unchanged inputs would leave it stale. The
 // decision costs three queries per run (model state, data versions, the catalog), none per
 // model.
 //

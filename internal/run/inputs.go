@@ -114,8 +114,8 @@ func (e *execution) currentVersions(in inputSet) map[string]int64 {
 //
 // A node is rebuilt when --full-refresh is set, when its relation does not exist (or is the
 // wrong kind), when it was never built by cdp or was built into another relation, when its
-// fingerprint changed, or (tables, incremental models) when the data version of any input
-// differs from the one recorded at its last build. An input with no data version at all was
+// fingerprint changed, or (tables, incremental models) when it reads the clock or the data
+// version of any input differs from the one recorded at its last build. An input with no data version at all was
 // never loaded or built by cdp, so cdp cannot tell whether it changed: the node rebuilds.
 //
 // Views are rebuilt on the first four only: a view stores no data, so it is current whatever
@@ -148,6 +148,9 @@ func (e *execution) decide(n *compile.Node, fingerprint string, in inputSet, ver
 	}
 	if want == "view" {
 		return false, "definition unchanged"
+	}
+	if clock := readsClock(n); clock != "" {
+		return true, "reads the clock (" + clock + ")"
 	}
 	if in.unknown != "" {
 		return true, "input " + in.unknown + " is not in the project graph"

@@ -522,3 +522,74 @@ type reporterFunc func(Result)
 
 func (reporterFunc) NodeStarted(Result)  {}
 func (f reporterFunc) NodeDone(r Result) { f(r) }
+
+// A model that reads the clock counts back from the time of its build, so unchanged inputs do
+// not make it current: it rebuilds on every run, and what reads it follows. Views hold no data
+// and need no rebuild; models that do not read the clock stay skipped.
+func TestClockReadersRebuild(t *testing.T) {
+	wh := openWH(t)
+	loadShop(t, wh)
+	nodes := func() []*compile.Node {
+		recent := model("recent", "table", "select * from raw.orders where current_date >= date '2020-01-01'", "source:raw.orders")
+		recent.ReadsClock = compile.ReadsClock(recent.SQL)
+		view := model("recent_view", "view", "select * from raw.orders where now() > timestamp '2020-01-01'", "source:raw.orders")
+		view.ReadsClock = compile.ReadsClock(view.SQL)
+		return []*compile.Node{
+			recent,
+			model("recent_count", "table", "select count(*) as n from main.recent", "model.recent"),
+			view,
+			model("all_orders", "table", "select * from raw.orders", "source:raw.orders"),
+		}
+	}
+	run(t, wh, nodes())
+	sum := run(t, wh, nodes())
+	want := map[string]Status{
+		"model.recent": StatusSuccess, "model.recent_count": StatusSuccess,
+		"model.recent_view": StatusSkippedUnchanged, "model.all_orders": StatusSkippedUnchanged,
+	}
+	if diff := cmp.Diff(want, statuses(sum)); diff != "" {
+		t.Errorf("second run (-want +got):\n%s", diff)
+	}
+	if got := result(t, sum, "model.recent").Message; !strings.Contains(got, "reads the clock (current_date)") {
+		t.Errorf("message = %q, want the reason", got)
+	}
+}
+
+// A custom materialization says what makes its models read the clock beyond their SQL.
+func TestClockCheckOfCustomMaterialization(t *testing.T) {
+	wh := openWH(t)
+	loadShop(t, wh)
+	RegisterMaterialization("test_clocked", func(ctx context.Context, b *Build) error {
+		if err := b.EnsureSchema(ctx); err != nil {
+			return err
+		}
+		tmp := b.Scratch("new")
+		if err := b.WH.Exec(ctx, "CREATE OR REPLACE TABLE "+b.WH.Dialect().Relation(tmp)+" AS "+b.Node.SQL); err != nil {
+			return err
+		}
+		swap, err := b.ReplaceTable(ctx, tmp, b.Relation())
+		if err != nil {
+			return err
+		}
+		return b.Commit(ctx, 0, "built", swap...)
+	})
+	RegisterClockCheck("test_clocked", func(n *compile.Node) string {
+		if n.Config.Extra["window"] != nil {
+			return "window: " + n.Config.Extra["window"].(string)
+		}
+		return ""
+	})
+	nodes := func() []*compile.Node {
+		windowed := model("windowed", "test_clocked", "select * from raw.orders", "source:raw.orders")
+		windowed.Config.Extra = map[string]any{"window": "7d"}
+		return []*compile.Node{windowed, model("fixed", "test_clocked", "select * from raw.orders", "source:raw.orders")}
+	}
+	run(t, wh, nodes())
+	sum := run(t, wh, nodes())
+	if diff := cmp.Diff(map[string]Status{"model.windowed": StatusSuccess, "model.fixed": StatusSkippedUnchanged}, statuses(sum)); diff != "" {
+		t.Errorf("second run (-want +got):\n%s", diff)
+	}
+	if got := result(t, sum, "model.windowed").Message; !strings.Contains(got, "reads the clock (window: 7d)") {
+		t.Errorf("message = %q", got)
+	}
+}
