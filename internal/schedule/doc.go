@@ -1,5 +1,6 @@
-// Package schedule runs named jobs on cron schedules: the syncs and the build of a project,
-// driven by `cdp schedule`. It knows nothing of SQL or warehouses; a job is a function.
+// Package schedule runs named jobs on cron schedules: the syncs and the pipelines of a project,
+// driven by `cdp schedule`. It knows nothing of SQL or warehouses; a job is a function, or a
+// pipeline of steps that are functions.
 //
 // Schedules are parsed with robfig/cron/v3's standard parser (5 fields, minute hour
 // day-of-month month day-of-week, or descriptors such as @hourly and @every 30m).
@@ -12,6 +13,9 @@
 //   - Run blocks until its context is cancelled, then starts no more jobs and waits for the
 //     running one to finish (a graceful stop). Running jobs get a context that is not
 //     cancelled with it.
+//   - A pipeline runs its steps in order and stops at the first that fails: the rest are
+//     reported as not run and the job's error names the failed step. Once the scheduler is
+//     stopping, a pipeline finishes the step in flight and starts no other.
 //   - RunDue runs, once and in order, every job whose schedule fired in (last run, now]; a
 //     job without a last run is simply run. It is what `cdp schedule --once` uses.
 //

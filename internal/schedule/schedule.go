@@ -28,11 +28,12 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // RealClock is the wall clock.
 var RealClock Clock = realClock{}
 
-// Status of one job run.
+// Status of one job run, or of one step of a pipeline.
 const (
 	StatusOK      = "ok"
 	StatusError   = "error"
 	StatusSkipped = "skipped" // due while still running
+	StatusNotRun  = "not_run" // a step after one that failed, or after the stop came
 )
 
 // Result is one firing of a job.
@@ -45,21 +46,50 @@ type Result struct {
 	Seconds  float64       `json:"seconds"`
 	Error    string        `json:"error,omitempty"`
 	Err      error         `json:"-"`
+	// Steps are the outcomes of a pipeline's steps, every step of the run in order.
+	Steps []StepResult `json:"steps,omitempty"`
+}
+
+// StepResult is the outcome of one step of a pipeline run.
+type StepResult struct {
+	Step    string    `json:"step"`
+	Status  string    `json:"status"` // ok, error or not_run
+	Started time.Time `json:"started_at"`
+	Seconds float64   `json:"seconds"`
+	Error   string    `json:"error,omitempty"`
+	Err     error     `json:"-"`
+	// Detail is what the step's function returned besides its error, for the caller's report.
+	Detail any `json:"-"`
 }
 
 // Options configure a Scheduler.
 type Options struct {
 	Clock  Clock        // default RealClock
 	Logger *slog.Logger // default: discards
-	// OnResult, when set, is called after every run and every skipped firing, never twice at once.
+	// OnResult, when set, is called after every run and every skipped firing, never twice at
+	// once. The result of a run is reported before the next job starts, so OnResult may use
+	// what jobs take turns over (such as a single-writer warehouse); a skipped firing may be
+	// reported while another job runs.
 	OnResult func(Result)
 }
 
-// Job is a named function run on a cron schedule.
+// Job is a named function, or a pipeline of steps, run on a cron schedule.
 type Job struct {
 	Name string
 	Spec string
 	Run  func(ctx context.Context) error
+	// Steps, when Run is nil, make the job a pipeline: the steps run in order and the first
+	// that fails ends the run, so later steps never act on what a failed step left half done.
+	// Steps is called at the start of every run, so the steps of one run can share state that
+	// the next run starts without.
+	Steps func() []Step
+}
+
+// Step is one step of a pipeline job. Run returns, besides its error, any detail the caller
+// wants in the step's result (counts, per-item outcomes).
+type Step struct {
+	Name string
+	Run  func(ctx context.Context) (detail any, err error)
 }
 
 type entry struct {
@@ -96,8 +126,8 @@ func NewLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w
 
 // Add adds a job; its spec must parse with the standard cron parser. Names are unique.
 func (s *Scheduler) Add(j Job) error {
-	if j.Run == nil {
-		return fmt.Errorf("job %q has no function", j.Name)
+	if (j.Run == nil) == (j.Steps == nil) {
+		return fmt.Errorf("job %q needs either a function or steps", j.Name)
 	}
 	for _, e := range s.entries {
 		if e.job.Name == j.Name {
@@ -184,9 +214,10 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			for _, e := range due {
 				s.turn.Lock()
 				if ctx.Err() == nil {
-					s.runEntry(context.WithoutCancel(ctx), e, at)
+					s.runEntry(ctx, context.WithoutCancel(ctx), e, at)
+				} else {
+					e.busy.Store(false)
 				}
-				e.busy.Store(false)
 				s.turn.Unlock()
 			}
 		}(due, now)
@@ -212,8 +243,7 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time, last map[string]t
 			continue
 		}
 		s.turn.Lock()
-		results = append(results, s.runEntry(ctx, e, now))
-		e.busy.Store(false)
+		results = append(results, s.runEntry(ctx, ctx, e, now))
 		s.turn.Unlock()
 	}
 	return results
@@ -224,10 +254,17 @@ func (s *Scheduler) RunOnce(ctx context.Context) []Result {
 	return s.RunDue(ctx, s.clock.Now(), nil)
 }
 
-func (s *Scheduler) runEntry(ctx context.Context, e *entry, due time.Time) Result {
+// runEntry runs a job with ctx and marks it idle. A pipeline starts no step once stop is
+// done: the step in flight finishes, the rest do not run.
+func (s *Scheduler) runEntry(stop, ctx context.Context, e *entry, due time.Time) Result {
 	r := Result{Job: e.job.Name, Due: due, Started: s.clock.Now()}
 	s.log.Info("job started", "job", e.job.Name)
-	err := e.job.Run(ctx)
+	var err error
+	if e.job.Run != nil {
+		err = e.job.Run(ctx)
+	} else {
+		r.Steps, err = s.runSteps(stop, ctx, e.job.Name, e.job.Steps())
+	}
 	r.Duration = s.clock.Now().Sub(r.Started)
 	r.Seconds = r.Duration.Seconds()
 	if err != nil {
@@ -237,6 +274,9 @@ func (s *Scheduler) runEntry(ctx context.Context, e *entry, due time.Time) Resul
 		r.Status = StatusOK
 		s.log.Info("job finished", "job", e.job.Name, "seconds", r.Seconds)
 	}
+	// Idle before the report: a firing that comes while the result is being handled is not
+	// an overlap, and skipping it would lose a run.
+	e.busy.Store(false)
 	s.report(r)
 	return r
 }
@@ -247,4 +287,34 @@ func (s *Scheduler) report(r Result) {
 		defer s.resMu.Unlock()
 		s.onResult(r)
 	}
+}
+
+func (s *Scheduler) runSteps(stop, ctx context.Context, job string, steps []Step) ([]StepResult, error) {
+	results := make([]StepResult, len(steps))
+	var failed error
+	for i, st := range steps {
+		res := &results[i]
+		res.Step = st.Name
+		if failed == nil && stop.Err() != nil {
+			failed = fmt.Errorf("stopped before step %d (%s): the scheduler is stopping", i+1, st.Name)
+		}
+		if failed != nil {
+			res.Status = StatusNotRun
+			continue
+		}
+		res.Started = s.clock.Now()
+		s.log.Info("step started", "job", job, "step", st.Name)
+		detail, err := st.Run(ctx)
+		res.Seconds = s.clock.Now().Sub(res.Started).Seconds()
+		res.Detail = detail
+		if err != nil {
+			res.Status, res.Err, res.Error = StatusError, err, err.Error()
+			s.log.Error("step failed", "job", job, "step", st.Name, "seconds", res.Seconds, "error", err)
+			failed = fmt.Errorf("step %d (%s) failed: %w", i+1, st.Name, err)
+			continue
+		}
+		res.Status = StatusOK
+		s.log.Info("step finished", "job", job, "step", st.Name, "seconds", res.Seconds)
+	}
+	return results, failed
 }
