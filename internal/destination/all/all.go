@@ -3,9 +3,10 @@
 package all
 
 import (
-	_ "github.com/cdp-dev/cdp/internal/destination/braze"   // braze
-	_ "github.com/cdp-dev/cdp/internal/destination/file"    // file
-	_ "github.com/cdp-dev/cdp/internal/destination/hubspot" // hubspot
-	_ "github.com/cdp-dev/cdp/internal/destination/meta"    // meta
-	_ "github.com/cdp-dev/cdp/internal/destination/webhook" // webhook
+	_ "github.com/cdp-dev/cdp/internal/destination/braze"    // braze
+	_ "github.com/cdp-dev/cdp/internal/destination/file"     // file
+	_ "github.com/cdp-dev/cdp/internal/destination/hubspot"  // hubspot
+	_ "github.com/cdp-dev/cdp/internal/destination/meta"     // meta
+	_ "github.com/cdp-dev/cdp/internal/destination/postgres" // postgres
+	_ "github.com/cdp-dev/cdp/internal/destination/webhook"  // webhook
 )

@@ -8,7 +8,7 @@ import (
 )
 
 func TestAllRegistered(t *testing.T) {
-	if got := strings.Join(destination.Default.Names(), ","); got != "braze,file,hubspot,meta,webhook" {
+	if got := strings.Join(destination.Default.Names(), ","); got != "braze,file,hubspot,meta,postgres,webhook" {
 		t.Errorf("registered: %s", got)
 	}
 }
