@@ -149,6 +149,7 @@ func (p *parser) steps(pl *Pipeline, where string, n *yaml.Node) {
 	for i, item := range n.Content {
 		st, ok := p.step(fmt.Sprintf("%s[%d]", where, i), resolve(item))
 		if !ok {
+			selects = true // it may be a mistyped build: one error for it is enough
 			continue
 		}
 		switch {
