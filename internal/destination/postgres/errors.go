@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -86,7 +87,7 @@ func (d *Dest) fail(ctx context.Context, what string, err error) error {
 		return fmt.Errorf("postgres: %s: %s", what, msg)
 	}
 	if connectionLost(err) {
-		return &destination.RetryableError{Err: fmt.Errorf("postgres: %s: cannot reach %s: %v; check that the server is running and reachable from here, and the host and port in url", what, d.where(), err)}
+		return &destination.RetryableError{Err: fmt.Errorf("postgres: %s: cannot reach %s: %s; check that the server is running and reachable from here, and the host and port in url", what, d.where(), oneLine(err))}
 	}
 	return fmt.Errorf("postgres: %s: %w", what, err)
 }
@@ -135,4 +136,16 @@ func pgMessage(pe *pgconn.PgError) string {
 	}
 	b.WriteString(" [SQLSTATE " + pe.Code + "]")
 	return b.String()
+}
+
+// oneLine joins the lines of a multi-line error, without repeats: pgx reports each connection
+// attempt (with and without TLS, each address of a host) on a line of its own, often the same.
+func oneLine(err error) string {
+	var out []string
+	for _, l := range strings.Split(err.Error(), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, " ")
 }

@@ -103,6 +103,9 @@ func ParseConfig(cfg map[string]any) (Config, error) {
 			r.Failf(f.name, "must not contain a NUL character")
 		}
 	}
+	if strings.Contains(c.Table, ".") {
+		r.Failf("table", "give the table's name alone (%q) and its schema in schema", c.Table[strings.LastIndex(c.Table, ".")+1:])
+	}
 	if c.KeyColumn == SyncedAtColumn {
 		r.Failf("key_column", "%s is the column cdp writes the sync time to; name another column", SyncedAtColumn)
 	}
@@ -179,7 +182,8 @@ func (d *Dest) getPool(ctx context.Context) (*pgxpool.Pool, error) {
 	// Statement texts vary with each batch's columns and the staging table is new in every
 	// transaction, so caching prepared statements would only fill the cache.
 	pc.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeExec
-	p, err := pgxpool.NewWithConfig(ctx, pc)
+	// The pool outlives this Write; with MinConns 0 the context is not used for anything else.
+	p, err := pgxpool.NewWithConfig(context.WithoutCancel(ctx), pc)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +250,10 @@ func (d *Dest) Write(ctx context.Context, b destination.Batch) (destination.Resu
 
 	st := stage{key: tbl.key, cols: make([]*column, len(names))}
 	for j, name := range names {
-		st.cols[j] = tbl.cols[name]
+		if st.cols[j] = tbl.cols[name]; st.cols[j] == nil {
+			d.forgetTable(tbl)
+			return destination.Result{}, &destination.RetryableError{Err: fmt.Errorf("postgres: column %q is missing from %s after cdp added it: %w", name, d.tableName(), errSchemaChanged)}
+		}
 	}
 	var sent []int // index in b.Rows of each staged row
 	for i, r := range b.Rows {

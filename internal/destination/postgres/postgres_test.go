@@ -148,6 +148,7 @@ func TestConfig(t *testing.T) {
 		{map[string]any{"url": "postgres://u@h/db", "table": "t", "key_column": SyncedAtColumn}, "name another column"},
 		{map[string]any{"url": "postgres://u@h/db", "table": "t", "batch_size": 100000}, `field "batch_size": must be a whole number from 1 to 50000`},
 		{map[string]any{"url": "postgres://u@h/db", "tabel": "t"}, `did you mean "table"?`},
+		{map[string]any{"url": "postgres://u@h/db", "table": "crm.contacts"}, `give the table's name alone ("contacts") and its schema in schema`},
 	} {
 		_, err := New(tc.cfg)
 		switch {
