@@ -20,6 +20,9 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// debianBins is where Debian's postgresql packages put each version's binaries.
+var debianBins = "/usr/lib/postgresql/*/bin"
+
 // RequireEnv, set to 1, turns "PostgreSQL is not installed" from a skip into a failure.
 const RequireEnv = "CDP_REQUIRE_POSTGRES"
 
@@ -62,7 +65,7 @@ func FindBin() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil && has(filepath.Dir(p)) {
 		return filepath.Dir(p), nil
 	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	dirs, _ := filepath.Glob(debianBins)
 	version := func(dir string) float64 {
 		v, _ := strconv.ParseFloat(filepath.Base(filepath.Dir(dir)), 64)
 		return v
@@ -292,12 +295,18 @@ func Shared(t testing.TB) *Server {
 		shared, startErr = Start()
 	}
 	if startErr != nil {
-		if errors.Is(startErr, ErrNotInstalled) && os.Getenv(RequireEnv) != "1" {
+		if skip(startErr) {
 			t.Skip(startErr)
 		}
 		t.Fatal(startErr)
 	}
 	return shared
+}
+
+// skip reports whether a server that could not start skips the tests rather than failing
+// them: only when PostgreSQL is not installed and RequireEnv does not insist.
+func skip(err error) bool {
+	return errors.Is(err, ErrNotInstalled) && os.Getenv(RequireEnv) != "1"
 }
 
 // NewDB creates an empty database on the shared server for t, dropped when t ends, and returns

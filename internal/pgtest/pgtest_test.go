@@ -1,8 +1,10 @@
 package pgtest
 
 import (
+	"errors"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -36,5 +38,30 @@ func TestFindBin(t *testing.T) {
 		if _, err := os.Stat(dir + "/" + b); err != nil {
 			t.Errorf("FindBin() = %s, without %s", dir, b)
 		}
+	}
+}
+
+func TestNotInstalled(t *testing.T) {
+	old := debianBins
+	debianBins = t.TempDir() + "/*/bin"
+	t.Cleanup(func() { debianBins = old })
+	t.Setenv("PATH", t.TempDir())
+	_, err := FindBin()
+	if !errors.Is(err, ErrNotInstalled) || !strings.Contains(err.Error(), "apt-get install postgresql") {
+		t.Fatalf("FindBin without PostgreSQL: %v", err)
+	}
+	if _, err := Start(); !errors.Is(err, ErrNotInstalled) {
+		t.Errorf("Start without PostgreSQL: %v", err)
+	}
+	t.Setenv(RequireEnv, "")
+	if !skip(err) {
+		t.Error("without PostgreSQL and without CDP_REQUIRE_POSTGRES the tests are not skipped")
+	}
+	t.Setenv(RequireEnv, "1")
+	if skip(err) {
+		t.Error("with CDP_REQUIRE_POSTGRES=1 the tests are skipped, not failed, without PostgreSQL")
+	}
+	if skip(errors.New("initdb failed")) {
+		t.Error("a server that is installed but fails to start skips the tests")
 	}
 }
