@@ -28,6 +28,7 @@ import (
 // ScheduleOptions is `cdp schedule`.
 type ScheduleOptions struct {
 	Once          bool
+	All           bool
 	BuildSchedule string
 }
 
@@ -53,21 +54,33 @@ Every run is logged on stderr and recorded in the warehouse table _cdp.schedule_
 kind, status, started_at, seconds, error, and a pipeline's steps as JSON).
 
 --build-schedule CRON is a shorthand for a pipeline named build whose only step is build.
-With --once, every job runs once, in order, and the command exits: 1 if any failed.
+With --once, the jobs that are due run once, in order, and the command exits: 1 if any
+failed. A job is due when it never ran, or when its schedule fired since its last run started
+(from _cdp.schedule_runs), so a host without a long-running process can call
+"cdp schedule --once" from its own cron every few minutes. --once --all runs every job.
 With --json, one summary object per job run is printed on stdout, one a line, with the
 outcome of each step of a pipeline.`,
 		Example: `  cdp schedule
   cdp schedule --once --json
+  cdp schedule --once --all
   cdp schedule --build-schedule "0 * * * *"`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.All && !opts.Once {
+				return usagef("--all goes with --once: it runs every job now, due or not")
+			}
 			return runSchedule(cmd.Context(), app, opts)
 		},
 	}
-	cmd.Flags().BoolVar(&opts.Once, "once", false, "run every scheduled job once, then exit")
+	cmd.Flags().BoolVar(&opts.Once, "once", false, "run the jobs that are due now, once, then exit")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "with --once: run every job, due or not")
 	cmd.Flags().StringVar(&opts.BuildSchedule, "build-schedule", "", `also run cdp build on this cron schedule, e.g. "0 * * * *" (a pipeline named build)`)
 	return cmd
 }
+
+// statusNotDue is the --json status of a job --once did not run: its schedule has not fired
+// since it last ran (started_at).
+const statusNotDue = "not_due"
 
 // Job kinds, in --json and the schedule log.
 const (
@@ -83,6 +96,7 @@ type scheduleRun struct {
 	StartedAt time.Time      `json:"started_at"`
 	Seconds   float64        `json:"seconds"`
 	Error     string         `json:"error,omitempty"`
+	NextAt    *time.Time     `json:"next_at,omitempty"` // --once: when a job that is not due is due
 	Sync      *sync.Result   `json:"sync,omitempty"`
 	Steps     []scheduleStep `json:"steps,omitempty"`
 }
@@ -212,7 +226,32 @@ func runSchedule(ctx context.Context, app *App, opts *ScheduleOptions) error {
 		return errors.New(msg)
 	}
 	if opts.Once {
-		for _, r := range s.RunOnce(ctx) {
+		now := time.Now()
+		var last map[string]time.Time
+		if !opts.All {
+			if last, err = lastScheduleRuns(ctx, app, sp.proj); err != nil {
+				return err
+			}
+		}
+		results := s.RunDue(ctx, now, last)
+		ran := map[string]bool{}
+		for _, r := range results {
+			ran[r.Job] = true
+		}
+		next := s.Next(now)
+		for _, job := range s.Jobs() {
+			if ran[job] {
+				continue
+			}
+			if app.JSON {
+				at, nextAt := last[job], next[job]
+				enc.Encode(scheduleRun{Job: job, Kind: kinds[job], Status: statusNotDue, StartedAt: at, NextAt: &nextAt})
+			} else {
+				app.Human("%s is not due: it last ran at %s; next at %s (--all runs it now).\n", job,
+					last[job].Local().Format(time.DateTime), next[job].Local().Format(time.DateTime))
+			}
+		}
+		for _, r := range results {
 			if r.Err != nil && !app.Quiet {
 				fmt.Fprintf(app.Err, "Error: %s: %v\n", r.Job, r.Err)
 			}
@@ -227,6 +266,28 @@ func runSchedule(ctx context.Context, app *App, opts *ScheduleOptions) error {
 	err = s.Run(ctx)
 	rec.flush(context.WithoutCancel(ctx))
 	return err
+}
+
+// lastScheduleRuns is when each job last started, from the schedule log: skipped firings do
+// not count, failed runs do (as with cron, a failed job runs again at its next time, not at
+// once).
+func lastScheduleRuns(ctx context.Context, app *App, proj *config.Project) (map[string]time.Time, error) {
+	wh, _, err := app.OpenWarehouse(ctx, proj, "cdp schedule --once")
+	if err != nil {
+		return nil, err
+	}
+	defer wh.Close()
+	runs, err := state.ScheduleRunHistory(ctx, wh)
+	if err != nil {
+		return nil, err
+	}
+	last := map[string]time.Time{}
+	for _, r := range runs {
+		if r.Status != schedule.StatusSkipped && r.StartedAt.After(last[r.Job]) {
+			last[r.Job] = r.StartedAt
+		}
+	}
+	return last, nil
 }
 
 // checkPipelines checks what cdp.yaml alone cannot: that the syncs a pipeline names exist, and

@@ -50,10 +50,18 @@ func TestScheduleOnce(t *testing.T) {
 		t.Errorf("log:\n%s", errOut)
 	}
 
-	// Human output, and the snapshot makes the second run a no-op.
+	// Run again at once: vips ran since its schedule last fired, so it is not due.
 	code, out, errOut = cdp(t, dir, "schedule", "--once")
+	if code != ExitOK || !strings.Contains(out, "vips is not due: it last ran at ") || strings.Contains(errOut, "job started") {
+		t.Errorf("run when nothing is due exited %d:\n%s%s", code, out, errOut)
+	}
+	// --all runs it anyway: human output, and the snapshot makes the run a no-op.
+	code, out, errOut = cdp(t, dir, "schedule", "--once", "--all")
 	if code != ExitOK || !strings.Contains(out, "vips: up to date") {
 		t.Errorf("second run exited %d:\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := cdp(t, dir, "schedule", "--all"); code != ExitUsage || !strings.Contains(errOut, "--all goes with --once") {
+		t.Errorf("--all without --once exited %d: %s", code, errOut)
 	}
 
 	// The warehouse is not held after the run: another command opens it.
@@ -63,7 +71,7 @@ func TestScheduleOnce(t *testing.T) {
 
 	// A failing job makes --once exit 1.
 	sqlIn(t, dir, `DROP TABLE main.vips`)
-	if code, _, errOut := cdp(t, dir, "schedule", "--once"); code != ExitFailure || !strings.Contains(errOut, "Error: vips:") {
+	if code, _, errOut := cdp(t, dir, "schedule", "--once", "--all"); code != ExitFailure || !strings.Contains(errOut, "Error: vips:") {
 		t.Errorf("failing run exited %d: %s", code, errOut)
 	}
 
@@ -174,7 +182,7 @@ func TestSchedulePipeline(t *testing.T) {
 	}
 
 	// Human output: the build's summary, then the sync's.
-	code, out, errOut = cdp(t, dir, "schedule", "--once")
+	code, out, errOut = cdp(t, dir, "schedule", "--once", "--all")
 	if code != ExitOK || !strings.Contains(out, "vips_hook: up to date") {
 		t.Errorf("second run exited %d:\n%s%s", code, out, errOut)
 	}
@@ -184,7 +192,7 @@ func TestSchedulePipeline(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "models/vips.sql"), []byte(`{{ config(materialized='table') }}
 select 'v' || i as id, case when i = 3 then null else 'new' || i || '@example.com' end as email from range(1, 21) t(i)
 `), 0o644)
-	code, out, errOut = cdp(t, dir, "--json", "schedule", "--once")
+	code, out, errOut = cdp(t, dir, "--json", "schedule", "--once", "--all")
 	if code != ExitFailure || !strings.Contains(errOut, "Error: hourly: step 1 (build vips) failed: 0 error(s), 1 failed test(s)") {
 		t.Errorf("failing pipeline exited %d:\n%s", code, errOut)
 	}
