@@ -18,7 +18,8 @@
 // bigint, double precision, boolean, timestamptz, or jsonb for lists and objects (text when
 // the batch only has NULLs, or values of different types; double precision for integers mixed
 // with fractions). Columns are never dropped or retyped. A table made beforehand is used as it
-// is, whatever its columns' types, as long as the key column has a primary key or unique index.
+// is, whatever its columns' types, as long as the key column has a primary key or unique index
+// (cdp_synced_at is added to it when missing).
 //
 // Values meet existing columns as follows: anything goes into a text column (as
 // destination.FormatValue writes it: numbers without exponent, times in RFC 3339, lists and
@@ -47,7 +48,8 @@
 //
 // Errors. Lost connections, timeouts, serialization failures, deadlocks, too many connections
 // and a server starting or shutting down (SQLSTATE 40001, 40P01, 53xxx, 57P0x, 08xxx) are
-// retryable (destination.RetryableError). When PostgreSQL refuses a value (SQLSTATE class 22:
+// retryable (destination.RetryableError), and so is a table or column dropped while cdp wrote
+// to it (the next attempt reads the table again and adds what is missing). When PostgreSQL refuses a value (SQLSTATE class 22:
 // too long for a varchar(n), out of range for a numeric(p,s); class 23: NOT NULL, CHECK,
 // UNIQUE, foreign keys) the batch's transaction is rolled back: a batch of one row rejects that
 // row with PostgreSQL's message, a larger batch fails the Write with a non-retryable error, so
