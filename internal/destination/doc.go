@@ -5,7 +5,10 @@
 //
 //	file      CSV or JSON Lines files, written atomically (destination/file)
 //	webhook   signed JSON batches POSTed to a URL (destination/webhook)
+//	postgres  a PostgreSQL table kept equal to the sync's rows (destination/postgres)
 //	hubspot   HubSpot contacts and list memberships (destination/hubspot)
+//	meta      Meta Custom Audiences, hashed emails and phones (destination/meta)
+//	braze     Braze user attributes through /users/track (destination/braze)
 //
 // Shared by the destinations: destination/pii (the one normalizer and SHA-256 hasher of
 // personal data for ad platforms) and destinationtest (the conformance suite every destination
@@ -27,6 +30,10 @@
 //     the whole batch: a *RetryableError (429, 5xx, timeouts; RetryAfter says how long to
 //     wait) is worth resending, anything else is not. A cancelled context ends a Write
 //     promptly with an error wrapping context.Canceled, never a RetryableError.
+//   - Removes come in mirror and audience modes for rows the model no longer returns, and in
+//     every mode for rows whose consent (the sync's consent: purpose) was withdrawn: a
+//     destination that cannot delete must still take back what it was sent for the purpose
+//     (Braze and HubSpot clear the fields), never ignore or reject such a row.
 //   - Batch.ID names the batch's content: the same rows give the same ID. Destinations pass it
 //     on as an idempotency key where the other end understands one (webhook) or remember it
 //     (file), so a batch resent after a lost acknowledgement is applied once.

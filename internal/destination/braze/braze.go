@@ -9,10 +9,11 @@
 // "attributes" array, {"external_id": <the row's external_id field, else its key>, ...fields}.
 // Braze creates the user when the external_id is new, so insert behaves like upsert.
 //
-// A remove (mirror mode) sets the row's mapped fields to null, which makes Braze unset those
-// custom attributes. users/track cannot delete an attribute otherwise, and deleting the user is
-// a different endpoint (/users/delete) that this destination does not call. Removes in upsert
-// and insert modes are ignored (acknowledged without a request).
+// A remove sets the row's mapped fields to null, which makes Braze unset those custom
+// attributes. users/track cannot delete an attribute otherwise, and deleting the user is a
+// different endpoint (/users/delete) that this destination does not call. In upsert and insert
+// modes cdp sends a remove only for a profile that withdrew the sync's consent purpose, and it
+// is applied the same way: what cdp sent for the purpose is taken back.
 //
 // A request holds at most 75 attribute objects (Spec.BatchSize); a larger batch is sent in
 // several requests. Outcomes: a 201/200 with an "errors" array rejects the objects it names by
@@ -135,9 +136,6 @@ func (d *Dest) Write(ctx context.Context, b destination.Batch) (destination.Resu
 	var objs []map[string]any
 	var idx []int // index into b.Rows of each object
 	for i, r := range b.Rows {
-		if r.Action == destination.Remove && b.Mode != "mirror" {
-			continue
-		}
 		objs = append(objs, attributes(r))
 		idx = append(idx, i)
 	}

@@ -183,11 +183,17 @@ func TestRemoveNullsFields(t *testing.T) {
 	if u := f.users["u1"]; len(u) != 1 || u["other"] != "kept" {
 		t.Errorf("after the remove: %v, want only the unmapped attribute left", u)
 	}
-	// Upsert mode ignores removes.
-	n := f.requests
-	res, err = d.Write(ctx, destination.Batch{ID: "3", Mode: "upsert", Rows: []destination.Row{row(destination.Remove, "u1", fields)}})
-	if err != nil || res.Rows[0].Outcome != destination.OK || f.requests != n {
-		t.Errorf("remove in upsert mode: %v %+v, %d requests", err, res, f.requests-n)
+	// In upsert mode a remove is a withdrawn consent (the only remove cdp sends there): the
+	// fields sent for the purpose are unset too.
+	if _, err := d.Write(ctx, destination.Batch{ID: "3", Mode: "upsert", Rows: []destination.Row{row(destination.Add, "u2", fields)}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = d.Write(ctx, destination.Batch{ID: "4", Mode: "upsert", Rows: []destination.Row{row(destination.Remove, "u2", fields)}})
+	if err != nil || res.Rows[0].Outcome != destination.OK {
+		t.Fatal(err, res)
+	}
+	if u := f.users["u2"]; len(u) != 0 {
+		t.Errorf("after a consent withdrawal in upsert mode: %v, want no attribute left", u)
 	}
 }
 

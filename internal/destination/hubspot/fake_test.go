@@ -106,6 +106,8 @@ func (f *fake) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.upsert(w, r)
 	case r.Method == "POST" && r.URL.Path == "/crm/v3/objects/contacts/batch/read":
 		f.read(w, r)
+	case r.Method == "POST" && r.URL.Path == "/crm/v3/objects/contacts/batch/update":
+		f.update(w, r)
 	case r.Method == "PUT" && listPath.MatchString(r.URL.Path):
 		m := listPath.FindStringSubmatch(r.URL.Path)
 		f.membership(w, r, m[1], m[2])
@@ -168,6 +170,42 @@ func (f *fake) upsert(w http.ResponseWriter, r *http.Request) {
 		results = append(results, map[string]any{"id": id, "properties": f.contacts[id], "new": !ok})
 	}
 	writeJSON(w, 200, map[string]any{"status": "COMPLETE", "results": results, "startedAt": time.Now(), "completedAt": time.Now()})
+}
+
+// update sets properties of existing contacts by record ID; an unknown ID fails the batch, as
+// HubSpot does ("Object not found").
+func (f *fake) update(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Inputs []struct {
+			ID         string            `json:"id"`
+			Properties map[string]string `json:"properties"`
+		} `json:"inputs"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil || len(in.Inputs) == 0 {
+		hubErr(w, 400, "VALIDATION_ERROR", "bad batch update")
+		return
+	}
+	if len(in.Inputs) > MaxInputs {
+		hubErr(w, 400, "VALIDATION_ERROR", fmt.Sprintf("Batch input size limit exceeded: %d > %d", len(in.Inputs), MaxInputs))
+		return
+	}
+	for _, x := range in.Inputs {
+		if _, ok := f.contacts[x.ID]; !ok {
+			hubErr(w, 400, "VALIDATION_ERROR", "Object not found. objectId are usually numeric: "+x.ID)
+			return
+		}
+	}
+	var results []map[string]any
+	for _, x := range in.Inputs {
+		for k, v := range x.Properties {
+			if k == "email" {
+				continue
+			}
+			f.contacts[x.ID][k] = v
+		}
+		results = append(results, map[string]any{"id": x.ID, "properties": f.contacts[x.ID]})
+	}
+	writeJSON(w, 200, map[string]any{"status": "COMPLETE", "results": results})
 }
 
 func (f *fake) read(w http.ResponseWriter, r *http.Request) {

@@ -20,6 +20,11 @@
 //     (PUT /crm/v3/lists/{listId}/memberships/remove). Contacts are never deleted; a removed
 //     row whose contact does not exist is already out of the list.
 //
+// In upsert mode cdp sends a remove only for a profile that withdrew the sync's consent
+// purpose. What cdp sent is taken back: the contact is looked up as for a list removal and its
+// properties of the row's fields (all but id_property) are cleared
+// (POST /crm/v3/objects/contacts/batch/update). A contact that does not exist is not created.
+//
 // The contact is matched on the row's id_property field when it has one, else on its key.
 //
 // Outcomes: a 400 from the upsert rejects the rows of that call with HubSpot's message (HubSpot
@@ -217,6 +222,7 @@ func (d *Dest) Write(ctx context.Context, b destination.Batch) (destination.Resu
 	removes := map[string][]int{}
 	var upsertOrder, removeOrder []string
 	props := map[string]map[string]string{}
+	clearProps := map[string]map[string]string{} // upsert mode: the properties a remove clears
 	for i, row := range b.Rows {
 		id := d.idValue(row)
 		if id == "" {
@@ -236,8 +242,16 @@ func (d *Dest) Write(ctx context.Context, b destination.Batch) (destination.Resu
 			props[id] = p
 		case destination.Remove:
 			if !audience {
-				reject(i, "removes need audience mode (cdp never deletes HubSpot contacts)")
-				continue
+				c := clearProps[id]
+				if c == nil {
+					c = map[string]string{}
+					clearProps[id] = c
+				}
+				for k := range row.Fields {
+					if k != d.cfg.IDProperty {
+						c[k] = ""
+					}
+				}
 			}
 			if _, ok := removes[id]; !ok {
 				removeOrder = append(removeOrder, id)
@@ -319,7 +333,7 @@ func (d *Dest) Write(ctx context.Context, b destination.Batch) (destination.Resu
 		}
 	}
 
-	// 3. Take removed contacts out of the list.
+	// 3. Take removed contacts out of the list, or (upsert mode) clear what was sent to them.
 	if len(removeOrder) > 0 {
 		in := struct {
 			IDProperty string              `json:"idProperty"`
@@ -348,7 +362,13 @@ func (d *Dest) Write(ctx context.Context, b destination.Batch) (destination.Resu
 					ids = append(ids, rid)
 				}
 			}
-			if len(ids) > 0 {
+			if !audience {
+				if err := d.clearProperties(ctx, removeOrder, found, clearProps, func(id, reason string) {
+					setAll(removes[id], destination.Rejected, reason)
+				}); err != nil {
+					return destination.Result{}, err
+				}
+			} else if len(ids) > 0 {
 				err := d.do(ctx, http.MethodPut, "/crm/v3/lists/"+url.PathEscape(d.cfg.ListID)+"/memberships/remove", ids, nil)
 				if err := d.listError(err); err != nil {
 					return destination.Result{}, err
@@ -364,6 +384,37 @@ func (d *Dest) Write(ctx context.Context, b destination.Batch) (destination.Resu
 		}
 	}
 	return res, nil
+}
+
+// clearProperties empties, on the contacts found (id value -> record ID), the properties a
+// withdrawn consent takes back. A request error rejects the rows of the contacts it was for.
+func (d *Dest) clearProperties(ctx context.Context, order []string, found map[string]string, clear map[string]map[string]string, reject func(id, reason string)) error {
+	type updateInput struct {
+		ID         string            `json:"id"`
+		Properties map[string]string `json:"properties"`
+	}
+	var in struct {
+		Inputs []updateInput `json:"inputs"`
+	}
+	var sent []string
+	for _, id := range order {
+		if rid := found[id]; rid != "" && len(clear[id]) > 0 {
+			in.Inputs = append(in.Inputs, updateInput{ID: rid, Properties: clear[id]})
+			sent = append(sent, id)
+		}
+	}
+	if len(in.Inputs) == 0 {
+		return nil
+	}
+	err := d.do(ctx, http.MethodPost, "/crm/v3/objects/contacts/batch/update", in, nil)
+	var re *requestError
+	if errors.As(err, &re) {
+		for _, id := range sent {
+			reject(id, "clearing the properties of a withdrawn consent: "+re.message)
+		}
+		return nil
+	}
+	return err
 }
 
 // listError turns the errors of a list call that are not about rows into the Write's error:

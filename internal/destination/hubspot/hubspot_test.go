@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/cdp-dev/cdp/internal/destination"
 	"github.com/cdp-dev/cdp/internal/destination/destinationtest"
 )
@@ -177,11 +179,50 @@ func TestRowProblems(t *testing.T) {
 		{Key: "a@x.io", Action: destination.Remove},
 		{Key: "b@x.io", Action: destination.Add},
 	}})
-	want := []destination.Outcome{destination.Rejected, destination.Rejected, destination.OK}
+	// The remove of a contact that does not exist has nothing to take back.
+	want := []destination.Outcome{destination.Rejected, destination.OK, destination.OK}
 	for i, r := range res.Rows {
 		if r.Outcome != want[i] {
 			t.Errorf("row %d: %v %q, want %v", i, r.Outcome, r.Reason, want[i])
 		}
+	}
+}
+
+// In upsert mode a remove is a withdrawn consent: the properties cdp sent are cleared, the
+// contact stays (with its email and what others wrote), and no contact is created for it.
+func TestWithdrawnConsentInUpsertMode(t *testing.T) {
+	f, srv := newFake(t)
+	d := newDest(t, srv.URL, nil)
+	write(t, d, destination.Batch{Sync: "vip", ID: "1", Mode: "upsert", Rows: []destination.Row{
+		{Key: "p_1", Action: destination.Add, Fields: map[string]any{"email": "ann@x.io", "plan": "pro", "spend": 12.5}},
+		{Key: "p_2", Action: destination.Add, Fields: map[string]any{"email": "bob@x.io", "plan": "free", "spend": 1}},
+	}})
+	f.mu.Lock()
+	f.contacts[f.byEmail["ann@x.io"]]["owner"] = "sales"
+	f.mu.Unlock()
+	res := write(t, d, destination.Batch{Sync: "vip", ID: "2", Mode: "upsert", Rows: []destination.Row{
+		{Key: "p_1", Action: destination.Remove, Fields: map[string]any{"email": "ann@x.io", "plan": "pro", "spend": 12.5}},
+		{Key: "p_3", Action: destination.Remove, Fields: map[string]any{"email": "nobody@x.io", "plan": "pro"}},
+	}})
+	for i, r := range res.Rows {
+		if r.Outcome != destination.OK {
+			t.Errorf("row %d: %v %s", i, r.Outcome, r.Reason)
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	want := map[string]string{"email": "ann@x.io", "plan": "", "spend": "", "owner": "sales"}
+	if diff := cmp.Diff(want, f.contacts[f.byEmail["ann@x.io"]]); diff != "" {
+		t.Errorf("ann after withdrawing (-want +got):\n%s", diff)
+	}
+	if got := f.contacts[f.byEmail["bob@x.io"]]["plan"]; got != "free" {
+		t.Errorf("bob's plan = %q, want untouched", got)
+	}
+	if _, ok := f.byEmail["nobody@x.io"]; ok {
+		t.Error("a contact was created for a withdrawn consent")
+	}
+	if f.calls["POST /crm/v3/objects/contacts/batch/update"] != 1 {
+		t.Errorf("calls %v", f.calls)
 	}
 }
 
