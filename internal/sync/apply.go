@@ -211,7 +211,16 @@ func NewRunID(now time.Time) string {
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b[:])
 }
 
-func run(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, model warehouse.Relation, dest destination.Destination, opts Options, res *Result) error {
+func run(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, model warehouse.Relation, dest destination.Destination, opts Options, res *Result) (err error) {
+	uncap, err := capMemory(ctx, wh)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if uerr := uncap(); err == nil {
+			err = uerr
+		}
+	}()
 	q, err := newQuery(ctx, wh, def, model)
 	if err != nil {
 		return err
@@ -377,34 +386,66 @@ func (e *engine) run(parent context.Context) error {
 	return nil
 }
 
-// read streams the diff from the warehouse into batches.
+// read streams the planned rows from the warehouse into batches: from an embedded engine a page
+// of the staged plan at a time, in send order, since each query's result is held whole.
 func (e *engine) read(ctx context.Context, out chan<- batch) error {
 	q := e.q
-	rows, err := q.wh.Query(ctx, q.rowsSQL(q.wh.Staged(q.stageName), 0))
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil
+	table := q.wh.Staged(q.stageName)
+	queries := []string{q.rowsSQL(table)}
+	if em, ok := q.wh.(embedded); ok {
+		queries = queries[:0]
+		for lo := int64(0); lo < e.total; lo += pageRows {
+			queries = append(queries, q.rowsSQL(fmt.Sprintf("(SELECT cdp_action, cdp_key, cdp_reason FROM %s WHERE %s >= %d AND %s < %d)",
+				table, em.RowNumber(), lo, em.RowNumber(), lo+pageRows)))
 		}
-		return fmt.Errorf("read planned rows: %w", err)
+	}
+	r := &reader{e: e, out: out, cur: make([]item, 0, e.batchSize)}
+	for _, sql := range queries {
+		if more, err := r.read(ctx, sql); err != nil || !more {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+	}
+	if len(r.cur) > 0 {
+		r.send(ctx)
+	}
+	return nil
+}
+
+// reader turns query results into batches of the engine's size, across pages.
+type reader struct {
+	e   *engine
+	out chan<- batch
+	seq int
+	cur []item
+}
+
+func (r *reader) send(ctx context.Context) bool {
+	r.seq++
+	select {
+	case r.out <- batch{seq: r.seq, items: r.cur}:
+		r.cur = make([]item, 0, r.e.batchSize)
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// read adds the rows of one query to batches; it reports false when the run was stopped.
+func (r *reader) read(ctx context.Context, sql string) (bool, error) {
+	q := r.e.q
+	rows, err := q.wh.Query(ctx, sql)
+	if err != nil {
+		return false, fmt.Errorf("read planned rows: %w", err)
 	}
 	defer rows.Close()
-	seq := 0
-	cur := make([]item, 0, e.batchSize)
-	send := func() bool {
-		seq++
-		select {
-		case out <- batch{seq: seq, items: cur}:
-			cur = make([]item, 0, e.batchSize)
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
 	mapping := q.def.Mapping
 	for rows.Next() {
 		vals, err := rows.Values()
 		if err != nil {
-			return fmt.Errorf("read planned rows: %w", err)
+			return false, fmt.Errorf("read planned rows: %w", err)
 		}
 		action := destination.Action(vals[0].(string))
 		it := item{row: destination.Row{Key: vals[1].(string), Action: action}, hash: vals[2].(string), payload: vals[3].(string)}
@@ -422,21 +463,15 @@ func (e *engine) read(ctx context.Context, out chan<- batch) error {
 				col++
 			}
 		}
-		cur = append(cur, it)
-		if len(cur) == e.batchSize && !send() {
-			return nil
+		r.cur = append(r.cur, it)
+		if len(r.cur) == r.e.batchSize && !r.send(ctx) {
+			return false, nil
 		}
 	}
 	if err := rows.Err(); err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return fmt.Errorf("read planned rows: %w", err)
+		return false, fmt.Errorf("read planned rows: %w", err)
 	}
-	if len(cur) > 0 {
-		send()
-	}
-	return nil
+	return true, nil
 }
 
 // deliver sends one batch, retrying and splitting as needed. The outcome is returned even with

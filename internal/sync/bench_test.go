@@ -32,7 +32,7 @@ func benchRows() int {
 }
 
 // benchModel creates main.audience with n profiles of six mapped columns.
-func benchModel(b *testing.B, w warehouse.Warehouse, n int) *syncdef.Def {
+func benchModel(b testing.TB, w warehouse.Warehouse, n int) *syncdef.Def {
 	exec(b, w, fmt.Sprintf(`CREATE OR REPLACE TABLE main.audience AS
 		SELECT 'p' || lpad(CAST(i AS VARCHAR), 8, '0') AS profile_id, 'user' || i || '@example.com' AS email,
 			(i %% 1000) * 1.25 AS total_spend, i %% 17 AS orders, CASE WHEN i %% 3 = 0 THEN 'pro' ELSE 'free' END AS plan,
@@ -49,13 +49,14 @@ func benchModel(b *testing.B, w warehouse.Warehouse, n int) *syncdef.Def {
 }
 
 // fillSnapshot makes the snapshot hold exactly what the model returns now, as if it was synced.
-func fillSnapshot(b *testing.B, w warehouse.Warehouse, d *syncdef.Def) {
+func fillSnapshot(b testing.TB, w warehouse.Warehouse, d *syncdef.Def) {
 	q, err := newQuery(context.Background(), w, d, audience)
 	if err != nil {
 		b.Fatal(err)
 	}
 	exec(b, w, "DELETE FROM "+q.snapshot())
-	exec(b, w, q.with(false)+" INSERT INTO "+q.snapshot()+" SELECT cdp_key, cdp_hash, cdp_payload, current_timestamp FROM valid WHERE cdp_consent")
+	payload := q.payload("src")
+	exec(b, w, "INSERT INTO "+q.snapshot()+" SELECT cdp_key, "+q.d.MD5Hex(payload)+", "+payload+", current_timestamp FROM ("+q.srcSelect()+") AS src WHERE cdp_consent")
 }
 
 // BenchmarkPlan plans a 1M-row model against a 1M-row snapshot with 5% of rows changed.

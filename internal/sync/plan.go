@@ -123,6 +123,11 @@ type PlanOptions struct {
 // NewPlan diffs the sync's model (the relation model) against its snapshot in the warehouse.
 // It creates the sync's state tables if needed and changes nothing else.
 func NewPlan(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, model warehouse.Relation, opts PlanOptions) (*Plan, error) {
+	uncap, err := capMemory(ctx, wh)
+	if err != nil {
+		return nil, wrapSync(def, err)
+	}
+	defer uncap()
 	q, err := newQuery(ctx, wh, def, model)
 	if err != nil {
 		return nil, wrapSync(def, err)
@@ -227,65 +232,66 @@ func (q *query) snapshot() string { return q.d.Relation(state.SyncSnapshot(q.def
 // srcSQL renders the first common table expression, src: every model row with its key as
 // text, its consent and its mapped columns (cdp_f<i>, by index into the mapping).
 func (q *query) srcSQL() string {
+	return "WITH src AS (\n  " + q.srcSelect() + "\n)"
+}
+
+// srcSelect is the query of src. The diff and the statistics read the model through it inline
+// rather than through a common table expression named more than once: DuckDB materializes such
+// an expression, which for a 5M-row model is every mapped column held at once.
+func (q *query) srcSelect() string {
 	d := q.d
 	var b strings.Builder
 	consent := "TRUE"
 	if q.consent != "" {
 		consent = "(" + d.TryCast(d.QuoteIdent(q.consent), "boolean") + ") IS TRUE"
 	}
-	fmt.Fprintf(&b, "WITH src AS (\n  SELECT CAST(%s AS %s) AS cdp_key, %s AS cdp_consent", d.QuoteIdent(q.key), d.Type("string"), consent)
+	fmt.Fprintf(&b, "SELECT CAST(%s AS %s) AS cdp_key, %s AS cdp_consent", d.QuoteIdent(q.key), d.Type("string"), consent)
 	for i, col := range q.fields {
 		if col != "" {
 			fmt.Fprintf(&b, ", %s AS cdp_f%d", d.QuoteIdent(col), i)
 		}
 	}
-	fmt.Fprintf(&b, "\n  FROM %s\n)", d.Relation(q.model))
+	fmt.Fprintf(&b, " FROM %s", d.Relation(q.model))
 	return b.String()
 }
 
-// with renders the common table expressions: src (every model row with its key as text, its
-// consent and its mapped columns), dup (keys of more than one row), valid (rows with a unique,
-// non-NULL key, with their payload and its digest) and, when diff is set, diff (the planned
-// rows: action, key and, for removes, the reason).
-func (q *query) with(diff bool) string {
+// keysSQL renders the model's keys with their row counts (cdp_n) and how many of their rows lack
+// consent (cdp_no_consent); NULL keys are one row. Only integers are aggregated: an aggregate
+// of text per key (a digest) is held outside DuckDB's memory limit.
+func (q *query) keysSQL() string {
+	return "SELECT cdp_key, count(*) AS cdp_n, sum(CASE WHEN cdp_consent THEN 0 ELSE 1 END) AS cdp_no_consent FROM (" +
+		q.srcSelect() + ") AS src GROUP BY cdp_key"
+}
+
+// diffSQL renders the planned rows: (cdp_action, cdp_key, cdp_reason). One full outer join of
+// the model's non-NULL rows, with their digest, against the snapshot decides every key: a key
+// several rows share is left out (never sent, never removed); a snapshot key the model lacks is
+// removed (mirror and audience modes); a row without consent is removed if it was sent; a new
+// key is added; a known key whose digest differs is changed (modes that send changes).
+func (q *query) diffSQL() string {
 	d := q.d
-	var b strings.Builder
-	b.WriteString(q.srcSQL())
-	b.WriteString(",\n")
-	b.WriteString("dup AS (\n  SELECT cdp_key FROM src WHERE cdp_key IS NOT NULL GROUP BY cdp_key HAVING count(*) > 1\n),\n")
-	payload := q.payload("src")
-	fmt.Fprintf(&b, "valid AS (\n  SELECT src.*, %s AS cdp_hash, %s AS cdp_payload\n  FROM src LEFT JOIN dup ON dup.cdp_key = src.cdp_key\n  WHERE src.cdp_key IS NOT NULL AND dup.cdp_key IS NULL\n)",
-		d.MD5Hex(payload), payload)
-	if !diff {
-		return b.String()
-	}
-	snap := q.snapshot()
-	changed := ""
-	if q.def.Mode.SendsChanges() {
-		changed = " OR s.row_hash <> v.cdp_hash"
-	}
-	fmt.Fprintf(&b, `,
-diff AS (
-  SELECT CASE WHEN s.key IS NULL THEN 'add' ELSE 'change' END AS cdp_action, v.cdp_key, '' AS cdp_reason
-  FROM valid AS v LEFT JOIN %s AS s ON s.key = v.cdp_key
-  WHERE v.cdp_consent AND (s.key IS NULL%s)
-  UNION ALL
-  SELECT 'remove', s.key, CASE WHEN v.cdp_key IS NULL THEN 'not in model' ELSE 'consent withdrawn' END
-  FROM %s AS s LEFT JOIN valid AS v ON v.cdp_key = s.key LEFT JOIN dup ON dup.cdp_key = s.key
-  WHERE `, snap, changed, snap)
-	var removeWhen []string
+	removeMissing, change := "NULL", "NULL"
 	if q.def.Mode.SendsRemoves() {
-		removeWhen = append(removeWhen, "(v.cdp_key IS NULL AND dup.cdp_key IS NULL)")
+		removeMissing = "'remove'"
 	}
-	if q.consent != "" {
-		removeWhen = append(removeWhen, "(v.cdp_key IS NOT NULL AND NOT v.cdp_consent)")
+	if q.def.Mode.SendsChanges() {
+		change = "'change'"
 	}
-	if len(removeWhen) == 0 {
-		removeWhen = []string{"FALSE"}
-	}
-	b.WriteString(strings.Join(removeWhen, " OR "))
-	b.WriteString("\n)")
-	return b.String()
+	return fmt.Sprintf(`SELECT cdp_action, cdp_key, cdp_reason FROM (
+  SELECT CASE
+      WHEN dup.cdp_key IS NOT NULL THEN NULL
+      WHEN v.cdp_key IS NULL THEN %s
+      WHEN NOT v.cdp_consent THEN CASE WHEN s.key IS NOT NULL THEN 'remove' END
+      WHEN s.key IS NULL THEN 'add'
+      WHEN s.row_hash <> v.cdp_hash THEN %s
+    END AS cdp_action,
+    coalesce(v.cdp_key, s.key) AS cdp_key,
+    CASE WHEN v.cdp_key IS NULL THEN 'not in model' WHEN NOT v.cdp_consent THEN 'consent withdrawn' ELSE '' END AS cdp_reason
+  FROM (SELECT cdp_key, cdp_consent, %s AS cdp_hash FROM (%s) AS src WHERE cdp_key IS NOT NULL) AS v
+  FULL OUTER JOIN %s AS s ON s.key = v.cdp_key
+  LEFT JOIN (SELECT cdp_key FROM (%s) AS k WHERE cdp_key IS NOT NULL AND cdp_n > 1) AS dup ON dup.cdp_key = coalesce(v.cdp_key, s.key)
+) AS diff
+WHERE cdp_action IS NOT NULL`, removeMissing, change, d.MD5Hex(q.payload("src")), q.srcSelect(), q.snapshot(), q.keysSQL())
 }
 
 // payload renders the JSON text of the mapped fields of a row of src (cdp_f<i> columns) named
@@ -304,30 +310,28 @@ func (q *query) payload(alias string) string {
 	return q.d.JSONObjectText(keys, exprs)
 }
 
-// materialize stores the plan's rows, (cdp_action, cdp_key, cdp_reason), in table: the one
-// pass over the whole model and snapshot that computes every row's digest.
+// materialize stores the plan's rows, (cdp_action, cdp_key, cdp_reason), in table in send
+// order: the one pass over the whole model and snapshot that computes every row's digest. Being
+// in send order lets the run read the table page by page (see pages).
 func (q *query) materialize(ctx context.Context, table string) error {
-	if err := q.wh.Exec(ctx, "CREATE TABLE "+table+" AS "+q.with(true)+"\nSELECT cdp_action, cdp_key, cdp_reason FROM diff"); err != nil {
+	if err := q.wh.Exec(ctx, "CREATE TABLE "+table+" AS "+q.diffSQL()+"\nORDER BY "+actionOrder); err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
 	return nil
 }
 
-// rowsSQL renders the query of the planned rows in table, in send order (limit > 0: the
-// first limit rows of each action by key): action, key, row_hash and payload to commit,
-// previous payload, reason, then the mapped columns. Payloads are computed for these rows
-// only, and a remove sends the payload it was acknowledged with. The joins are plain equi-joins
-// (an extra condition on the action makes some engines fall back to a nested loop); a planned
-// key has one row in src at most, since only valid keys are planned and the model cannot change
-// while the warehouse is held.
-func (q *query) rowsSQL(table string, limit int) string {
+// rowsSQL renders the query of the rows of planned (a relation or subquery of planned rows), in
+// send order: action, key, row_hash and payload to commit, previous payload, reason, then the
+// mapped columns. Payloads are computed for these rows only, and a remove sends the payload it
+// was acknowledged with. The model and the snapshot are first narrowed to the planned keys, so
+// that the hash tables are built on the planned rows, however large the snapshot (the engine
+// would otherwise build on whichever side it estimates smaller, a snapshot of millions of rows
+// for a page of a first sync). A planned key has one row in src at most, since only valid keys
+// are planned and the model cannot change while the warehouse is held.
+func (q *query) rowsSQL(planned string) string {
 	d := q.d
 	var b strings.Builder
 	b.WriteString(q.srcSQL())
-	planned := table
-	if limit > 0 {
-		planned = fmt.Sprintf("(SELECT cdp_action, cdp_key, cdp_reason FROM (SELECT t.*, row_number() OVER (PARTITION BY cdp_action ORDER BY cdp_key) AS cdp_rn FROM %s AS t) AS r WHERE cdp_rn <= %d)", table, limit)
-	}
 	fcols := func(alias string) string {
 		var s strings.Builder
 		for i, col := range q.fields {
@@ -337,17 +341,29 @@ func (q *query) rowsSQL(table string, limit int) string {
 		}
 		return s.String()
 	}
-	fmt.Fprintf(&b, `
+	fmt.Fprintf(&b, `,
+p AS (
+  SELECT cdp_action, cdp_key, cdp_reason FROM %s AS planned
+)
 SELECT cdp_action, cdp_key, CASE WHEN cdp_action = 'remove' THEN cdp_old_hash ELSE %s END AS cdp_hash, cdp_payload, cdp_old, cdp_reason%s
 FROM (
   SELECT p.cdp_action, p.cdp_key, p.cdp_reason, s.row_hash AS cdp_old_hash, s.payload AS cdp_old,
     CASE WHEN p.cdp_action = 'remove' THEN s.payload ELSE %s END AS cdp_payload%s
-  FROM %s AS p
-  LEFT JOIN src AS m ON m.cdp_key = p.cdp_key
-  LEFT JOIN %s AS s ON s.key = p.cdp_key
+  FROM p
+  LEFT JOIN (SELECT * FROM src WHERE cdp_key IN (SELECT cdp_key FROM p)) AS m ON m.cdp_key = p.cdp_key
+  LEFT JOIN (SELECT * FROM %s WHERE key IN (SELECT cdp_key FROM p)) AS s ON s.key = p.cdp_key
 ) AS planned
-ORDER BY %s`, d.MD5Hex("cdp_payload"), fcols("planned"), q.payload("m"), fcols("m"), planned, q.snapshot(), actionOrder)
+ORDER BY %s`, planned, d.MD5Hex("cdp_payload"), fcols("planned"), q.payload("m"), fcols("m"), q.snapshot(), actionOrder)
 	return b.String()
+}
+
+// samplesSQL renders the first n planned rows of each action by key, from table.
+func (q *query) samplesSQL(table string, n int) string {
+	parts := make([]string, 0, 3)
+	for _, a := range []destination.Action{destination.Remove, destination.Change, destination.Add} {
+		parts = append(parts, fmt.Sprintf("(SELECT cdp_action, cdp_key, cdp_reason FROM %s WHERE cdp_action = '%s' ORDER BY cdp_key LIMIT %d)", table, a, n))
+	}
+	return "(" + strings.Join(parts, "\n  UNION ALL ") + ")"
 }
 
 // literal renders a constant of the mapping.
@@ -388,15 +404,15 @@ func (q *query) plan(ctx context.Context, opts PlanOptions) (*Plan, error) {
 		Sync: q.def.Name, Model: q.model.String(), Destination: q.def.Destination.Type, Mode: string(q.def.Mode),
 		Samples: []Sample{}, Guards: []Violation{}, Invalid: Invalid{Samples: []DuplicateKey{}},
 	}
-	one := func(cond string) string { return "coalesce(sum(CASE WHEN " + cond + " THEN 1 ELSE 0 END), 0)" }
-	stats := q.with(false) + fmt.Sprintf(`
-SELECT
-  (SELECT count(*) FROM src),
-  (SELECT %s FROM src),
-  (SELECT count(*) FROM src JOIN dup ON dup.cdp_key = src.cdp_key),
-  (SELECT count(*) FROM dup),
-  (SELECT %s FROM valid),
-  (SELECT count(*) FROM %s)`, one("cdp_key IS NULL"), one("NOT cdp_consent"), q.snapshot())
+	// Counts come from the keys with their row counts: no pass computes a payload.
+	stats := fmt.Sprintf(`SELECT
+  coalesce(sum(cdp_n), 0),
+  coalesce(sum(CASE WHEN cdp_key IS NULL THEN cdp_n ELSE 0 END), 0),
+  coalesce(sum(CASE WHEN cdp_key IS NOT NULL AND cdp_n > 1 THEN cdp_n ELSE 0 END), 0),
+  coalesce(sum(CASE WHEN cdp_key IS NOT NULL AND cdp_n > 1 THEN 1 ELSE 0 END), 0),
+  coalesce(sum(CASE WHEN cdp_key IS NOT NULL AND cdp_n = 1 THEN cdp_no_consent ELSE 0 END), 0),
+  (SELECT count(*) FROM %s)
+FROM (%s) AS k`, q.snapshot(), q.keysSQL())
 	rows, err := q.wh.Query(ctx, stats)
 	if err != nil {
 		return nil, fmt.Errorf("plan: %w", err)
@@ -412,8 +428,8 @@ SELECT
 		return nil, fmt.Errorf("plan: %w", err)
 	}
 	if p.Invalid.DuplicateKeys > 0 && n > 0 {
-		rows, err := q.wh.Query(ctx, q.with(false)+fmt.Sprintf(`
-SELECT cdp_key, count(*) FROM src WHERE cdp_key IS NOT NULL GROUP BY cdp_key HAVING count(*) > 1 ORDER BY cdp_key LIMIT %d`, n))
+		rows, err := q.wh.Query(ctx, fmt.Sprintf(`
+SELECT cdp_key, cdp_n FROM (%s) AS k WHERE cdp_key IS NOT NULL AND cdp_n > 1 ORDER BY cdp_key LIMIT %d`, q.keysSQL(), n))
 		if err != nil {
 			return nil, fmt.Errorf("plan: %w", err)
 		}
@@ -470,7 +486,7 @@ SELECT cdp_key, count(*) FROM src WHERE cdp_key IS NOT NULL GROUP BY cdp_key HAV
 
 // samples reads the first n planned rows of each action by key into p.Samples.
 func (q *query) samples(ctx context.Context, table string, n int, p *Plan) error {
-	rows, err := q.wh.Query(ctx, q.rowsSQL(table, n))
+	rows, err := q.wh.Query(ctx, q.rowsSQL(q.samplesSQL(table, n)))
 	if err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/cdp-dev/cdp/internal/destination"
+	"github.com/cdp-dev/cdp/internal/destination/webhook"
 	"github.com/cdp-dev/cdp/internal/state"
 	"github.com/cdp-dev/cdp/internal/syncdef"
 )
@@ -556,5 +560,71 @@ func TestConstantsAndTypes(t *testing.T) {
 	d.Mapping[2].Const = 8
 	if p := plan(t, w, d); p.Changes != (Counts{Change: 1}) {
 		t.Errorf("after a constant changed: %+v", p.Changes)
+	}
+}
+
+// TestPages reads the plan in pages smaller than a batch and than the plan: every row is sent
+// once, in send order (removes, changes, adds, each by key), in full batches.
+func TestPages(t *testing.T) {
+	defer func(n int64) { pageRows = n }(pageRows)
+	pageRows = 7
+	w := openWH(t)
+	customers(t, w, 60)
+	d := def("paged", syncdef.Mirror)
+	dest := newFake(destination.Spec{BatchSize: 10})
+	runSync(t, w, d, dest, Options{})
+	exec(t, w, `UPDATE main.audience SET total_spend = total_spend + 1 WHERE profile_id < 'c0010'`)
+	exec(t, w, `DELETE FROM main.audience WHERE profile_id > 'c0050'`)
+	dest.batches = nil
+	res := runSync(t, w, d, dest, Options{})
+	if res.Changed != 9 || res.Removed != 10 || res.Added != 0 {
+		t.Fatalf("run %+v", res.SyncRun)
+	}
+	var got []string
+	for _, b := range dest.batches {
+		if len(b.Rows) != 10 && len(got)+len(b.Rows) != 19 {
+			t.Errorf("batch of %d rows", len(b.Rows))
+		}
+		for _, r := range b.Rows {
+			got = append(got, string(r.Action)+" "+r.Key)
+		}
+	}
+	var want []string
+	for i := 51; i <= 60; i++ {
+		want = append(want, fmt.Sprintf("remove c%04d", i))
+	}
+	for i := 1; i <= 9; i++ {
+		want = append(want, fmt.Sprintf("change c%04d", i))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("sent (-want +got):\n%s", diff)
+	}
+}
+
+// TestWebhookRateIsTheConfiguredOne runs a real webhook destination with rate_limit: both the
+// engine (Spec.RateLimit) and the destination space their writes, and the effective rate must
+// still be the configured one, not half of it.
+func TestWebhookRateIsTheConfiguredOne(t *testing.T) {
+	w := openWH(t)
+	customers(t, w, 210)
+	var mu gosync.Mutex
+	var arrivals []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	dest, err := webhook.New(map[string]any{"url": srv.URL, "secret": "s", "rate_limit": 40, "batch_size": 10, "concurrency": 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runSync(t, w, def("webhook_rate", syncdef.Mirror), dest, Options{Clock: realClock{}})
+	if len(arrivals) != 21 {
+		t.Fatalf("%d requests, want 21", len(arrivals))
+	}
+	// 21 requests at 40/s: the first at once, then 20 × 25ms.
+	if el := arrivals[20].Sub(arrivals[0]); el < 475*time.Millisecond || el > 900*time.Millisecond {
+		t.Errorf("21 requests at rate_limit 40 took %s, want about 500ms", el)
 	}
 }

@@ -1,0 +1,40 @@
+package sync
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cdp-dev/cdp/internal/warehouse"
+)
+
+// embedded is a warehouse engine that runs inside cdp's process (DuckDB), so that its memory is
+// cdp's. Left alone it may use most of the machine's RAM, and it holds a query's whole result
+// until the result is closed; a sync of millions of rows would then need gigabytes. A sync caps
+// its memory while it runs (the engine spills to disk past the cap) and reads the planned rows a
+// page at a time.
+type embedded interface {
+	// CapMemory limits the engine's memory until restore is called.
+	CapMemory(ctx context.Context) (restore func(context.Context) error, err error)
+	// RowNumber is the expression that numbers the rows of a table from 0, in the order a
+	// CREATE TABLE AS ... ORDER BY wrote them.
+	RowNumber() string
+}
+
+// pageRows is how many planned rows a run reads per query from an embedded engine: enough that
+// the model is scanned a few dozen times for 5M rows, few enough that a page's result stays
+// in the tens of MB.
+var pageRows int64 = 100_000
+
+// capMemory caps an embedded warehouse's memory and returns what lifts the cap; other
+// warehouses are left alone.
+func capMemory(ctx context.Context, wh warehouse.Warehouse) (func() error, error) {
+	e, ok := wh.(embedded)
+	if !ok {
+		return func() error { return nil }, nil
+	}
+	restore, err := e.CapMemory(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cap the warehouse's memory: %w", err)
+	}
+	return func() error { return restore(context.WithoutCancel(ctx)) }, nil
+}
