@@ -392,7 +392,7 @@ func (e *engine) read(ctx context.Context, out chan<- batch) error {
 	q := e.q
 	table := q.wh.Staged(q.stageName)
 	queries := []string{q.rowsSQL(table)}
-	if em, ok := q.wh.(embedded); ok {
+	if em, ok := q.wh.(embedded); ok && e.total > onePage {
 		queries = queries[:0]
 		for lo := int64(0); lo < e.total; lo += pageRows {
 			queries = append(queries, q.rowsSQL(fmt.Sprintf("(SELECT cdp_action, cdp_key, cdp_reason FROM %s WHERE %s >= %d AND %s < %d)",

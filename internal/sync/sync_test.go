@@ -566,8 +566,8 @@ func TestConstantsAndTypes(t *testing.T) {
 // TestPages reads the plan in pages smaller than a batch and than the plan: every row is sent
 // once, in send order (removes, changes, adds, each by key), in full batches.
 func TestPages(t *testing.T) {
-	defer func(n int64) { pageRows = n }(pageRows)
-	pageRows = 7
+	defer func(n, one int64) { pageRows, onePage = n, one }(pageRows, onePage)
+	pageRows, onePage = 7, 7
 	w := openWH(t)
 	customers(t, w, 60)
 	d := def("paged", syncdef.Mirror)

@@ -308,3 +308,28 @@ func createIfMissing(path string) error {
 	_ = os.Remove(tmp + ".wal")
 	return os.Rename(tmp, path)
 }
+
+// SyncMemoryLimit is the memory DuckDB may use while a sync runs (CapMemory). Past it, DuckDB
+// spills joins, sorts and tables to disk. It is not the process's peak: cdp's own heap and
+// DuckDB's allocations outside the limit come on top (docs/benchmarks.md, "Syncs").
+const SyncMemoryLimit = "160MB"
+
+// CapMemory sets DuckDB's memory_limit to SyncMemoryLimit until restore is called. DuckDB's
+// default, 80% of RAM, suits builds; a sync does one big diff and then streams, and shares the
+// machine with whatever runs beside it.
+func (w *Warehouse) CapMemory(ctx context.Context) (restore func(context.Context) error, err error) {
+	var prev string
+	if err := w.db.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&prev); err != nil {
+		return nil, wrapErr(err)
+	}
+	if err := w.Exec(ctx, "SET memory_limit = '"+SyncMemoryLimit+"'"); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) error {
+		return w.Exec(ctx, "SET memory_limit = "+Dialect{}.QuoteString(prev))
+	}, nil
+}
+
+// RowNumber is DuckDB's rowid: the position of a row in the order it was inserted, which is the
+// ORDER BY of a CREATE TABLE AS as long as preserve_insertion_order is on (the default).
+func (w *Warehouse) RowNumber() string { return "rowid" }
