@@ -6,7 +6,7 @@ DEMO_DATA ?= examples/data/generated
 # Events end today, so "last 30 days" audiences have members.
 TODAY     := $(shell date +%F)
 
-.PHONY: build test test-deps demo bench-load vet fmt clean
+.PHONY: build test test-deps demo bench-load bench-sync vet fmt clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/cdp
@@ -38,6 +38,11 @@ demo: build
 # The load benchmark of docs/benchmarks.md: 1M generated events, cdp load vs DuckDB read_json.
 bench-load:
 	CDP_BENCH_EVENTS=1000000 $(GO) test -run '^$$' -bench BenchmarkLoad -benchtime 1x -timeout 30m ./internal/load/
+
+# The sync memory benchmark of docs/benchmarks.md: peak RSS of real cdp sync run processes on a
+# 5M-row model sent to a local webhook (first, 5%-change and no-change runs).
+bench-sync:
+	CDP_BENCH_SYNC_ROWS=5000000 $(GO) test -run '^TestSyncPeakRSS$$' -v -count=1 -timeout 60m ./internal/cli/
 
 vet:
 	$(GO) vet ./...

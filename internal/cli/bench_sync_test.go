@@ -31,8 +31,7 @@ import (
 // cdp runs as a child process so that its rusage holds only what a real run costs: DuckDB's
 // buffers, the Go heap, the HTTP client. Three runs: the first sends every row as an add; the
 // second ~5% changes, ~0.5% removes and ~0.5% adds; the third nothing. CDP_BENCH_SYNC_MAX_MB
-// sets the bound (default 300); CDP_BENCH_SYNC_MEMORY_LIMIT, when set, is written as the
-// target's memory_limit, to compare settings without editing the test.
+// sets the bound (default 300).
 func TestSyncPeakRSS(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("CDP_BENCH_SYNC_ROWS"))
 	if n <= 0 {
@@ -60,9 +59,6 @@ func TestSyncPeakRSS(t *testing.T) {
 
 	proj := filepath.Join(dir, "proj")
 	target := "    type: duckdb\n    path: .cdp/warehouse.duckdb\n    threads: 4\n"
-	if ml := os.Getenv("CDP_BENCH_SYNC_MEMORY_LIMIT"); ml != "" {
-		target += "    memory_limit: " + ml + "\n"
-	}
 	writeFiles(t, proj, map[string]string{
 		"cdp.yaml": "name: bench\ntarget: dev\ntargets:\n  dev:\n" + target,
 		"syncs/bench.yml": `syncs:
