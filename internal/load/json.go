@@ -15,29 +15,36 @@ import (
 // value is stored (v<i>). Types come without extracting values, so objects such as context are
 // checked without being re-serialized; checks and output columns then reference these columns,
 // computed once per row (evaluating them inline in every check was 5x slower).
+//
+// A path can be scoped to a condition over the unscoped fields: it is then read, in a pass of its
+// own, only from the lines where the condition holds. The properties a tracking plan checks are
+// read like that, from the planned events alone: looking them up in every line cost more than
+// parsing the planned lines a second time.
 type jsonFields struct {
 	d      warehouse.Dialect
 	paths  []string     // every path read, in order; i in t<i>/s<i>/v<i> indexes this
+	scopes []string     // per path: "" (every line) or the SQL condition of the lines it is read from
 	texts  map[int]bool // paths whose text is needed
 	values map[int]bool // paths whose JSON value is needed
-	lazy   []lazyValue  // values parsed only for some rows
-}
-
-// lazyValue is a JSON value extracted only where cond holds: the properties of a tracking-plan
-// event are needed for that event's rows, not for every line.
-type lazyValue struct {
-	name, cond, path string
 }
 
 func newJSONFields(d warehouse.Dialect) *jsonFields {
 	return &jsonFields{d: d, texts: map[int]bool{}, values: map[int]bool{}}
 }
 
-func (j *jsonFields) index(path string) int {
+func (j *jsonFields) index(path string) int { return j.scopedIndex(path, "") }
+
+// scopedIndex registers path as read where scope holds; a path also read unscoped is read from
+// every line.
+func (j *jsonFields) scopedIndex(path, scope string) int {
 	if i := slices.Index(j.paths, path); i >= 0 {
+		if j.scopes[i] != scope {
+			j.scopes[i] = ""
+		}
 		return i
 	}
 	j.paths = append(j.paths, path)
+	j.scopes = append(j.scopes, scope)
 	return len(j.paths) - 1
 }
 
@@ -56,12 +63,16 @@ func (j *jsonFields) text(path string) string {
 }
 
 // expr reads a contract field of type typ.
-func (j *jsonFields) expr(path, typ string) fieldExpr {
-	i := j.index(path)
+func (j *jsonFields) expr(path, typ string) fieldExpr { return j.scopedExpr(path, typ, "") }
+
+// scopedExpr reads a contract field of type typ from the lines where scope holds (NULL elsewhere).
+func (j *jsonFields) scopedExpr(path, typ, scope string) fieldExpr {
+	i := j.scopedIndex(path, scope)
 	jt := fmt.Sprintf("t%d", i)
 	text := "CAST(NULL AS VARCHAR)"
 	if typ != "object" && typ != "array" {
-		text = j.text(path)
+		j.texts[i] = true
+		text = fmt.Sprintf("s%d", i)
 	}
 	return typedExpr(j.d, path, jt, text)
 }
@@ -85,21 +96,6 @@ func typedExpr(d warehouse.Dialect, name, jt, text string) fieldExpr {
 	}
 }
 
-// nestedExpr reads key inside the object at parent, from a value parsed only where cond holds.
-func (j *jsonFields) nestedExpr(parent, key, cond string) fieldExpr {
-	name := ""
-	for _, l := range j.lazy {
-		if l.path == parent && l.cond == cond {
-			name = l.name
-		}
-	}
-	if name == "" {
-		name = fmt.Sprintf("lazy%d", len(j.lazy))
-		j.lazy = append(j.lazy, lazyValue{name: name, cond: cond, path: parent})
-	}
-	return typedExpr(j.d, parent+"."+key, j.d.JSONType(name, key), j.d.JSONString(name, key))
-}
-
 // classified renders the classification SELECT shared by Segment and plain NDJSON sources.
 // checks and cols must be built (they register their paths) before this is called.
 func (j *jsonFields) classified(staged string, checks []check, cols []column, plan planScope) string {
@@ -114,56 +110,72 @@ func (j *jsonFields) classified(staged string, checks []check, cols []column, pl
 		}
 		sel = append(sel, "CASE WHEN failed = 0 THEN "+c.expr+" END AS "+d.QuoteIdent(c.name))
 	}
-	lists := []string{"CASE WHEN ok THEN " + d.JSONTypeMany("text", j.paths) + " END AS jt"}
-	var elems []string
-	var textPaths, valuePaths []string
-	for i, p := range j.paths {
-		elems = append(elems, fmt.Sprintf("%s AS t%d", d.Element("jt", i), i))
-		if j.texts[i] {
-			elems = append(elems, fmt.Sprintf("%s AS s%d", d.Element("js", len(textPaths)), i))
-			textPaths = append(textPaths, p)
-		}
-		if j.values[i] {
-			elems = append(elems, fmt.Sprintf("%s AS v%d", d.Element("jv", len(valuePaths)), i))
-			valuePaths = append(valuePaths, p)
+	var scopes []string // "" first, then each scope in the order it was registered
+	scopes = append(scopes, "")
+	for _, sc := range j.scopes {
+		if !slices.Contains(scopes, sc) {
+			scopes = append(scopes, sc)
 		}
 	}
-	if len(textPaths) > 0 {
-		lists = append(lists, "CASE WHEN ok THEN "+d.JSONStringMany("text", textPaths)+" END AS js")
-	}
-	if len(valuePaths) > 0 {
-		lists = append(lists, "CASE WHEN ok THEN "+d.JSONExtractMany("text", valuePaths)+" END AS jv")
-	}
-	lazy := []string{"TRUE AS cdp_no_lazy"}
-	for _, l := range j.lazy {
-		lazy = append(lazy, fmt.Sprintf("CASE WHEN %s THEN %s END AS %s", l.cond, d.JSONValue("text", l.path), l.name))
+	// Each scope is one pass: a CTE computing its multi-path lists, then one picking their
+	// elements, keeping the columns of the passes before it.
+	var ctes []string
+	kept := []string{"line", "text", "raw", "ok"}
+	from := "valid"
+	for g, sc := range scopes {
+		var paths, textPaths, valuePaths []string
+		var elems []string
+		jt, js, jv := fmt.Sprintf("jt%d", g), fmt.Sprintf("js%d", g), fmt.Sprintf("jv%d", g)
+		for i, p := range j.paths {
+			if j.scopes[i] != sc {
+				continue
+			}
+			elems = append(elems, fmt.Sprintf("%s AS t%d", d.Element(jt, len(paths)), i))
+			paths = append(paths, p)
+			if j.texts[i] {
+				elems = append(elems, fmt.Sprintf("%s AS s%d", d.Element(js, len(textPaths)), i))
+				textPaths = append(textPaths, p)
+			}
+			if j.values[i] {
+				elems = append(elems, fmt.Sprintf("%s AS v%d", d.Element(jv, len(valuePaths)), i))
+				valuePaths = append(valuePaths, p)
+			}
+		}
+		if len(paths) == 0 {
+			continue
+		}
+		when := "ok"
+		if sc != "" {
+			when = "ok AND (" + sc + ")"
+		}
+		lists := []string{"CASE WHEN " + when + " THEN " + d.JSONTypeMany("text", paths) + " END AS " + jt}
+		if len(textPaths) > 0 {
+			lists = append(lists, "CASE WHEN "+when+" THEN "+d.JSONStringMany("text", textPaths)+" END AS "+js)
+		}
+		if len(valuePaths) > 0 {
+			lists = append(lists, "CASE WHEN "+when+" THEN "+d.JSONExtractMany("text", valuePaths)+" END AS "+jv)
+		}
+		ctes = append(ctes,
+			fmt.Sprintf("parsed%d AS (\n\tSELECT *,\n\t\t%s\n\tFROM %s\n)", g, strings.Join(lists, ",\n\t\t"), from),
+			fmt.Sprintf("fields%d AS (\n\tSELECT %s,\n\t\t%s\n\tFROM parsed%d\n)", g, strings.Join(kept, ", "), strings.Join(elems, ",\n\t\t"), g))
+		for _, e := range elems {
+			kept = append(kept, e[strings.LastIndex(e, " ")+1:])
+		}
+		from = fmt.Sprintf("fields%d", g)
 	}
 	return fmt.Sprintf(`WITH valid AS (
 	SELECT line, text, raw,
 		coalesce((starts_with(text, '{') OR starts_with(ltrim(text), '{')) AND json_valid(text), FALSE) AS ok
 	FROM %s
 	WHERE text IS NULL OR text <> ''
-), parsed AS (
-	SELECT *,
-		%s
-	FROM valid
-), fields AS (
-	SELECT line, text, raw, ok,
-		%s
-	FROM parsed
-), lazy AS (
-	SELECT *,
-		%s
-	FROM fields
-), checked AS (
-	SELECT *, %s AS failed FROM lazy
+), %s, checked AS (
+	SELECT *, %s AS failed FROM %s
 )
 SELECT line, text AS original_text, raw AS original_bytes, failed,
 	%s AS reason,
 	%s AS detail,
 	%s
-FROM checked`, staged, strings.Join(lists, ",\n\t\t"), strings.Join(elems, ",\n\t\t"), strings.Join(lazy, ",\n\t\t"),
-		failed, code, detail, strings.Join(sel, ",\n\t"))
+FROM checked`, staged, strings.Join(ctes, ", "), failed, from, code, detail, strings.Join(sel, ",\n\t"))
 }
 
 // contractChecks renders the checks of a contract's fields and tracking plan over JSON rows.
@@ -190,12 +202,15 @@ func (j *jsonFields) contractChecks(c *config.Contract, eventPath, typePath stri
 	for _, rule := range c.Events {
 		planned = append(planned, d.QuoteString(rule.Name))
 	}
+	// Plan properties are read in one pass over the planned events' lines. Reading them instead
+	// from each line's properties value parsed that value again in every check of every
+	// property, which cost more than the rest of the classification together.
 	inPlan := isTrack + " AND " + ev + " IN (" + strings.Join(planned, ", ") + ")"
 	var plan []check
 	for _, rule := range c.Events {
 		prefix := fmt.Sprintf("event %q: property ", rule.Name)
 		for _, p := range rule.Properties {
-			for _, ch := range fieldChecks(d, p, j.nestedExpr("properties", p.Name, inPlan), "", prefix, ReasonTrackingPlan) {
+			for _, ch := range fieldChecks(d, p, j.scopedExpr("properties."+p.Name, p.Type, inPlan), "", prefix, ReasonTrackingPlan) {
 				ch.event = rule.Name
 				plan = append(plan, ch)
 			}
