@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -100,7 +101,8 @@ func Run(ctx context.Context, wh warehouse.Warehouse, opts Options) (*Summary, e
 	if err := state.Ensure(ctx, wh); err != nil {
 		return nil, err
 	}
-	if err := ensureTables(ctx, wh, lay, raw, quar); err != nil {
+	target, err := ensureTables(ctx, wh, lay, raw, quar)
+	if err != nil {
 		return nil, err
 	}
 	sizes, total := fileSizes(opts.Files)
@@ -133,7 +135,7 @@ func Run(ctx context.Context, wh warehouse.Warehouse, opts Options) (*Summary, e
 		st := <-stages[i]
 		consumed[i] = true
 		startStage(i+1, nil)
-		fr := loadFile(ctx, wh, src, lay, raw, quar, file, st)
+		fr := loadFile(ctx, wh, src, lay, raw, target, quar, file, st)
 		rep.FileDone(fr)
 		sum.PerFile = append(sum.PerFile, fr)
 		sum.Bytes += fr.Bytes
@@ -187,7 +189,9 @@ func stageFile(ctx context.Context, wh warehouse.Warehouse, lay *layout, file st
 	return out
 }
 
-func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, lay *layout, raw, quar warehouse.Relation, file string, st stagedFile) (fr FileResult) {
+// loadFile classifies a staged file and commits its rows into target (the raw table, or the
+// table under the raw view) and its quarantined rows, ledger entry and raw's new data version.
+func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, lay *layout, raw, target, quar warehouse.Relation, file string, st stagedFile) (fr FileResult) {
 	start := st.started
 	fr = FileResult{File: file}
 	defer func() { fr.Seconds = time.Since(start).Seconds() }()
@@ -225,7 +229,7 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 	}
 	dups := wh.Staged("d_" + loadID)
 	defer func() { _ = wh.DropStaged(context.Background(), "d_"+loadID) }()
-	if err := markDuplicates(ctx, wh, lay, raw, class, dups); err != nil {
+	if err := markDuplicates(ctx, wh, lay, target, class, dups); err != nil {
 		return fail(fmt.Errorf("find duplicates: %w", err))
 	}
 	if err := countRows(ctx, wh, class, dups, &fr); err != nil {
@@ -251,7 +255,7 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 	name := filepath.ToSlash(file)
 	stmts := []string{
 		fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM %s WHERE failed = 0 AND line NOT IN (SELECT line FROM %s)",
-			d.Relation(raw), strings.Join(cols, ", "), strings.Join(sel, ", "), class, dups),
+			d.Relation(target), strings.Join(cols, ", "), strings.Join(sel, ", "), class, dups),
 		fmt.Sprintf(`INSERT INTO %s (load_id, source_file, line, reason, detail, original_text, original_bytes, quarantined_at)
 			SELECT %s, %s, line, reason, detail, original_text, original_bytes, %s FROM %s WHERE failed > 0`,
 			d.Relation(quar), d.QuoteString(loadID), d.QuoteString(name), d.Now(), class),
@@ -325,53 +329,145 @@ func countRows(ctx context.Context, wh warehouse.Warehouse, class, dups string, 
 
 // ensureTables creates the raw and quarantine tables, and adds columns a contract gained since
 // the table was created. A column whose type changed is an error: changing it in place could
-// silently reinterpret loaded data.
-func ensureTables(ctx context.Context, wh warehouse.Warehouse, lay *layout, raw, quar warehouse.Relation) error {
+// silently reinterpret loaded data. It returns the table that rows are inserted into.
+//
+// When the layout has columns computed from the payload on read (context, properties and traits
+// of Segment events), the raw relation is a view that computes them over a table of the stored
+// columns, SOURCE_stored. They used to be virtual columns of the raw table itself, but DuckDB
+// evaluates a virtual column's expression for every inserted row to check that it would not fail
+// on read: that parsed each payload three more times and was 40% of a load's time. Raw tables
+// created that way are still loaded as they are.
+func ensureTables(ctx context.Context, wh warehouse.Warehouse, lay *layout, raw, quar warehouse.Relation) (warehouse.Relation, error) {
 	d := wh.Dialect()
 	if err := wh.Exec(ctx, d.CreateSchema(raw.Schema)); err != nil {
-		return err
+		return raw, err
 	}
 	want := append(append([]column{}, lay.columns...), metaColumns(d, "", "")...)
+	var stored []column
+	for _, c := range want {
+		if !isVirtual(d, c) {
+			stored = append(stored, c)
+		}
+	}
+	target := raw
 	existing, err := wh.Columns(ctx, raw)
 	switch {
-	case errors.Is(err, warehouse.ErrNotFound):
-		defs := make([]string, len(want))
-		for i, c := range want {
-			defs[i] = d.QuoteIdent(c.name) + " " + ddlType(d, c)
-			if isVirtual(d, c) {
-				defs[i] = d.VirtualColumn(c.name, c.typ, d.JSONValue(d.QuoteIdent(payloadColumn.name), c.virtualPath))
-			}
+	case errors.Is(err, warehouse.ErrNotFound) && len(stored) < len(want):
+		target = storedRelation(raw)
+		if err := wh.ExecAtomic(ctx, createTable(d, target, stored, true), createView(d, raw, target, want)); err != nil {
+			return raw, fmt.Errorf("create %s: %w", raw, err)
 		}
-		if err := wh.Exec(ctx, fmt.Sprintf("CREATE TABLE %s (\n\t%s\n)", d.Relation(raw), strings.Join(defs, ",\n\t"))); err != nil {
-			return fmt.Errorf("create %s: %w", raw, err)
+	case errors.Is(err, warehouse.ErrNotFound):
+		if err := wh.Exec(ctx, createTable(d, raw, want, false)); err != nil {
+			return raw, fmt.Errorf("create %s: %w", raw, err)
 		}
 	case err != nil:
-		return err
+		return raw, err
 	default:
-		have := map[string]string{}
-		for _, c := range existing {
-			have[c.Name] = c.Type
-		}
-		for _, c := range want {
-			typ, ok := have[c.name]
-			if !ok && isVirtual(d, c) {
-				return fmt.Errorf("%s has no column %s; it was created by an older cdp: rename it and load again, or add the column yourself", raw, c.name)
+		base, err := wh.Columns(ctx, storedRelation(raw))
+		switch {
+		case err == nil && len(stored) < len(want) && !slices.ContainsFunc(base, func(c warehouse.Column) bool {
+			// A table with the computed columns is another relation that happens to have the name.
+			return slices.ContainsFunc(want, func(w column) bool { return w.name == c.Name && isVirtual(d, w) })
+		}):
+			target = storedRelation(raw)
+			added, err := addColumns(ctx, wh, target, base, stored)
+			if err != nil {
+				return raw, err
 			}
-			if !ok {
-				if err := wh.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", d.Relation(raw), d.QuoteIdent(c.name), ddlType(d, c))); err != nil {
-					return fmt.Errorf("add column %s to %s: %w", c.name, raw, err)
+			if added {
+				if err := wh.Exec(ctx, strings.Replace(createView(d, raw, target, want), "CREATE VIEW", "CREATE OR REPLACE VIEW", 1)); err != nil {
+					return raw, fmt.Errorf("update %s: %w", raw, err)
 				}
-				continue
 			}
-			if !sameType(typ, d.Type(c.typ)) {
-				return fmt.Errorf("%s.%s is %s but the contract now says %s; load into a new source or migrate the column yourself", raw, c.name, typ, d.Type(c.typ))
+			if err := checkTypes(d, raw, existing, want); err != nil {
+				return raw, err
 			}
+		case err == nil || errors.Is(err, warehouse.ErrNotFound):
+			if _, err := addColumns(ctx, wh, raw, existing, want); err != nil {
+				return raw, err
+			}
+		default:
+			return raw, err
 		}
 	}
 	t := d.Type
-	return wh.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
+	return target, wh.Exec(ctx, fmt.Sprintf(`CREATE TABLE IF NOT EXISTS %s (
 		load_id %s, source_file %s, line %s, reason %s, detail %s, original_text %s, original_bytes %s, quarantined_at %s)`,
 		d.Relation(quar), t("string"), t("string"), t("integer"), t("string"), t("string"), t("string"), t("blob"), t("timestamp")))
+}
+
+// storedRelation is the table under a raw view whose computed columns are read from the payload.
+func storedRelation(raw warehouse.Relation) warehouse.Relation {
+	return warehouse.Relation{Schema: raw.Schema, Name: raw.Name + "_stored"}
+}
+
+// createTable renders the DDL of a raw table; columns computed on read are virtual columns,
+// unless storedOnly (the table under a raw view), which never has them.
+func createTable(d warehouse.Dialect, rel warehouse.Relation, cols []column, storedOnly bool) string {
+	defs := make([]string, 0, len(cols))
+	for _, c := range cols {
+		switch {
+		case isVirtual(d, c) && storedOnly:
+			continue
+		case isVirtual(d, c):
+			defs = append(defs, d.VirtualColumn(c.name, c.typ, d.JSONValue(d.QuoteIdent(payloadColumn.name), c.virtualPath)))
+		default:
+			defs = append(defs, d.QuoteIdent(c.name)+" "+ddlType(d, c))
+		}
+	}
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n\t%s\n)", d.Relation(rel), strings.Join(defs, ",\n\t"))
+}
+
+// createView renders the raw view: every column in the layout's order, the computed ones read
+// from the payload.
+func createView(d warehouse.Dialect, raw, base warehouse.Relation, cols []column) string {
+	sel := make([]string, len(cols))
+	for i, c := range cols {
+		sel[i] = d.QuoteIdent(c.name)
+		if isVirtual(d, c) {
+			sel[i] = "CAST(" + d.JSONValue(d.QuoteIdent(payloadColumn.name), c.virtualPath) + " AS " + d.Type(c.typ) + ") AS " + d.QuoteIdent(c.name)
+		}
+	}
+	return fmt.Sprintf("CREATE VIEW %s AS SELECT\n\t%s\nFROM %s", d.Relation(raw), strings.Join(sel, ",\n\t"), d.Relation(base))
+}
+
+// addColumns adds to the table rel the columns of want it lacks, and checks the types of those
+// it has. It reports whether it added any.
+func addColumns(ctx context.Context, wh warehouse.Warehouse, rel warehouse.Relation, existing []warehouse.Column, want []column) (bool, error) {
+	d := wh.Dialect()
+	have := map[string]bool{}
+	for _, c := range existing {
+		have[c.Name] = true
+	}
+	added := false
+	for _, c := range want {
+		if have[c.name] {
+			continue
+		}
+		if isVirtual(d, c) {
+			return added, fmt.Errorf("%s has no column %s; it was created by an older cdp: rename it and load again, or add the column yourself", rel, c.name)
+		}
+		if err := wh.Exec(ctx, fmt.Sprintf("ALTER TABLE %s ADD COLUMN %s %s", d.Relation(rel), d.QuoteIdent(c.name), ddlType(d, c))); err != nil {
+			return added, fmt.Errorf("add column %s to %s: %w", c.name, rel, err)
+		}
+		added = true
+	}
+	return added, checkTypes(d, rel, existing, want)
+}
+
+// checkTypes fails if a column of want that rel has is of another type.
+func checkTypes(d warehouse.Dialect, rel warehouse.Relation, existing []warehouse.Column, want []column) error {
+	have := map[string]string{}
+	for _, c := range existing {
+		have[c.Name] = c.Type
+	}
+	for _, c := range want {
+		if typ, ok := have[c.name]; ok && !sameType(typ, d.Type(c.typ)) {
+			return fmt.Errorf("%s.%s is %s but the contract now says %s; load into a new source or migrate the column yourself", rel, c.name, typ, d.Type(c.typ))
+		}
+	}
+	return nil
 }
 
 // sameType compares engine type names loosely: information_schema spells some types

@@ -178,3 +178,66 @@ func TestSegmentContractQuarantineAndDedupe(t *testing.T) {
 		t.Errorf("ledger files, rows, duplicates = %v, want 2 4 2", n)
 	}
 }
+
+func TestSegmentObjectsComputedFromPayload(t *testing.T) {
+	ctx := context.Background()
+	wh := open(t)
+	line := `{"messageId":"m1","type":"track","event":"Product Viewed","anonymousId":"a1","timestamp":"2026-10-03T14:22:05Z","context":{"ip":"1.2.3.4"},  "properties":{"product_id":"p1"}}`
+	file := write(t, t.TempDir(), "events.ndjson", line+"\n", false)
+	if _, err := load.Run(ctx, wh, load.Options{Source: segmentSource(), Files: []string{file}}); err != nil {
+		t.Fatal(err)
+	}
+	got := query(t, wh, `SELECT CAST(context AS VARCHAR), CAST(properties AS VARCHAR), traits IS NULL, payload FROM raw.events`)
+	want := [][]any{{`{"ip":"1.2.3.4"}`, `{"product_id":"p1"}`, true, line}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("raw.events (-want +got):\n%s", diff)
+	}
+	// The raw relation has the columns (names, order, types) that models are checked against.
+	cols, err := wh.Columns(ctx, warehouse.Relation{Schema: "raw", Name: "events"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCols, err := load.RawColumns(wh.Dialect(), segmentSource())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotNames, wantNames []string
+	for _, c := range cols {
+		gotNames = append(gotNames, c.Name+" "+c.Type)
+	}
+	for _, c := range wantCols {
+		wantNames = append(wantNames, c.Name+" "+c.Type)
+	}
+	if diff := cmp.Diff(wantNames, gotNames); diff != "" {
+		t.Errorf("raw.events columns (-want +got):\n%s", diff)
+	}
+}
+
+// A raw table made by an older cdp, with the objects as virtual columns, is still loaded into.
+func TestSegmentOlderRawTableWithVirtualColumns(t *testing.T) {
+	ctx := context.Background()
+	wh := open(t)
+	if err := wh.Exec(ctx, `CREATE SCHEMA raw; CREATE TABLE raw.events (message_id VARCHAR, "type" VARCHAR, "event" VARCHAR, "name" VARCHAR,
+		anonymous_id VARCHAR, user_id VARCHAR, previous_id VARCHAR, group_id VARCHAR, "timestamp" TIMESTAMPTZ,
+		original_timestamp TIMESTAMPTZ, sent_at TIMESTAMPTZ, received_at TIMESTAMPTZ,
+		context JSON GENERATED ALWAYS AS (json_extract(payload, '$.context')) VIRTUAL,
+		properties JSON GENERATED ALWAYS AS (json_extract(payload, '$.properties')) VIRTUAL,
+		traits JSON GENERATED ALWAYS AS (json_extract(payload, '$.traits')) VIRTUAL,
+		payload VARCHAR, source_file VARCHAR, source_line BIGINT, load_id VARCHAR, loaded_at TIMESTAMPTZ)`); err != nil {
+		t.Fatal(err)
+	}
+	file := write(t, t.TempDir(), "events.ndjson.gz", events, true)
+	sum, err := load.Run(ctx, wh, load.Options{Source: segmentSource(), Files: []string{file}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Loaded != 3 {
+		t.Errorf("loaded %d, want 3", sum.Loaded)
+	}
+	if got := query(t, wh, `SELECT count(*), count(properties) FROM raw.events`)[0]; !cmp.Equal(got, []any{int64(3), int64(2)}) {
+		t.Errorf("raw.events count, count(properties) = %v, want 3 2", got)
+	}
+	if got := query(t, wh, `SELECT count(*) FROM information_schema.tables WHERE table_name = 'events_stored'`)[0][0]; got != int64(0) {
+		t.Errorf("events_stored was created next to an older raw table")
+	}
+}
