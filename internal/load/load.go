@@ -108,8 +108,9 @@ func Run(ctx context.Context, wh warehouse.Warehouse, opts Options) (*Summary, e
 	sizes, total := fileSizes(opts.Files)
 	rep.Start(len(opts.Files), total)
 	var failures []error
-	// Each file is staged while the one before it is classified and committed: staging is Go
-	// reading and appending, the rest is the engine, so the two overlap on separate cores.
+	// Each file is staged while the one before it commits: staging is Go reading and appending,
+	// and a commit (compressing and writing the rows) keeps about one core busy, so the two share
+	// the machine well. Started earlier, staging slowed the classification, which uses every core.
 	stages := make([]<-chan stagedFile, len(opts.Files))
 	consumed := make([]bool, len(opts.Files))
 	defer func() {
@@ -134,8 +135,8 @@ func Run(ctx context.Context, wh warehouse.Warehouse, opts Options) (*Summary, e
 		startStage(i, rep.Bytes)
 		st := <-stages[i]
 		consumed[i] = true
+		fr := loadFile(ctx, wh, src, lay, raw, target, quar, file, st, func() { startStage(i+1, nil) })
 		startStage(i+1, nil)
-		fr := loadFile(ctx, wh, src, lay, raw, target, quar, file, st)
 		rep.FileDone(fr)
 		sum.PerFile = append(sum.PerFile, fr)
 		sum.Bytes += fr.Bytes
@@ -191,7 +192,8 @@ func stageFile(ctx context.Context, wh warehouse.Warehouse, lay *layout, file st
 
 // loadFile classifies a staged file and commits its rows into target (the raw table, or the
 // table under the raw view) and its quarantined rows, ledger entry and raw's new data version.
-func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, lay *layout, raw, target, quar warehouse.Relation, file string, st stagedFile) (fr FileResult) {
+// beforeCommit is called just before the commit.
+func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, lay *layout, raw, target, quar warehouse.Relation, file string, st stagedFile, beforeCommit func()) (fr FileResult) {
 	start := st.started
 	fr = FileResult{File: file}
 	defer func() { fr.Seconds = time.Since(start).Seconds() }()
@@ -268,6 +270,7 @@ func loadFile(ctx context.Context, wh warehouse.Warehouse, src *config.Source, l
 		// Models reading the raw table rebuild only when its data version moved.
 		stmts = append(stmts, state.BumpDataVersion(d, raw, "load "+name))
 	}
+	beforeCommit()
 	err = wh.ExecAtomic(ctx, stmts...)
 	if err != nil {
 		return fail(fmt.Errorf("commit: %w", err))
