@@ -58,7 +58,7 @@ func TestSyncPeakRSS(t *testing.T) {
 	defer srv.Close()
 
 	proj := filepath.Join(dir, "proj")
-	target := "    type: duckdb\n    path: .cdp/warehouse.duckdb\n    threads: 4\n"
+	target := "    type: duckdb\n    path: .cdp/warehouse.duckdb\n"
 	writeFiles(t, proj, map[string]string{
 		"cdp.yaml": "name: bench\ntarget: dev\ntargets:\n  dev:\n" + target,
 		"syncs/bench.yml": `syncs:

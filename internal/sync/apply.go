@@ -231,6 +231,7 @@ func run(ctx context.Context, wh warehouse.Warehouse, def *syncdef.Def, model wa
 		return err
 	}
 	res.Plan = plan
+	releaseMemory(wh)
 	if opts.OnPlan != nil {
 		opts.OnPlan(plan)
 	}
@@ -401,7 +402,9 @@ func (e *engine) read(ctx context.Context, out chan<- batch) error {
 	}
 	r := &reader{e: e, out: out, cur: make([]item, 0, e.batchSize)}
 	for _, sql := range queries {
-		if more, err := r.read(ctx, sql); err != nil || !more {
+		more, err := r.read(ctx, sql)
+		releaseMemory(q.wh)
+		if err != nil || !more {
 			if ctx.Err() != nil {
 				return nil
 			}

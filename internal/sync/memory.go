@@ -18,6 +18,16 @@ type embedded interface {
 	// RowNumber is the expression that numbers the rows of a table from 0, in the order a
 	// CREATE TABLE AS ... ORDER BY wrote them.
 	RowNumber() string
+	// ReleaseMemory returns memory the engine freed to the operating system, so that what a
+	// finished query used is not held through the next phase of the run.
+	ReleaseMemory()
+}
+
+// releaseMemory returns what an embedded engine freed to the operating system.
+func releaseMemory(wh warehouse.Warehouse) {
+	if e, ok := wh.(embedded); ok {
+		e.ReleaseMemory()
+	}
 }
 
 // pageRows is how many planned rows a run reads per query from an embedded engine, once the plan
