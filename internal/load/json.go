@@ -18,8 +18,9 @@ import (
 //
 // A path can be scoped to a condition over the unscoped fields: it is then read, in a pass of its
 // own, only from the lines where the condition holds. The properties a tracking plan checks are
-// read like that, from the planned events alone: looking them up in every line cost more than
-// parsing the planned lines a second time.
+// read like that, from the planned events alone: in a profile, looking them up in every line cost
+// more than parsing the planned lines a second time, and this way a large plan costs only its
+// own events' lines.
 type jsonFields struct {
 	d      warehouse.Dialect
 	paths  []string     // every path read, in order; i in t<i>/s<i>/v<i> indexes this
