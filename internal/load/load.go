@@ -338,8 +338,8 @@ func countRows(ctx context.Context, wh warehouse.Warehouse, class, dups string, 
 // of Segment events), the raw relation is a view that computes them over a table of the stored
 // columns, SOURCE_stored. They used to be virtual columns of the raw table itself, but DuckDB
 // evaluates a virtual column's expression for every inserted row to check that it would not fail
-// on read: that parsed each payload three more times and was 40% of a load's time. Raw tables
-// created that way are still loaded as they are.
+// on read: that parsed and re-serialized each payload three more times, a fifth of a load's CPU
+// time. Raw tables created that way are still loaded as they are.
 func ensureTables(ctx context.Context, wh warehouse.Warehouse, lay *layout, raw, quar warehouse.Relation) (warehouse.Relation, error) {
 	d := wh.Dialect()
 	if err := wh.Exec(ctx, d.CreateSchema(raw.Schema)); err != nil {
@@ -357,11 +357,11 @@ func ensureTables(ctx context.Context, wh warehouse.Warehouse, lay *layout, raw,
 	switch {
 	case errors.Is(err, warehouse.ErrNotFound) && len(stored) < len(want):
 		target = storedRelation(raw)
-		if err := wh.ExecAtomic(ctx, createTable(d, target, stored, true), createView(d, raw, target, want)); err != nil {
+		if err := wh.ExecAtomic(ctx, createTable(d, target, stored), createView(d, raw, target, want)); err != nil {
 			return raw, fmt.Errorf("create %s: %w", raw, err)
 		}
 	case errors.Is(err, warehouse.ErrNotFound):
-		if err := wh.Exec(ctx, createTable(d, raw, want, false)); err != nil {
+		if err := wh.Exec(ctx, createTable(d, raw, want)); err != nil {
 			return raw, fmt.Errorf("create %s: %w", raw, err)
 		}
 	case err != nil:
@@ -405,17 +405,12 @@ func storedRelation(raw warehouse.Relation) warehouse.Relation {
 	return warehouse.Relation{Schema: raw.Schema, Name: raw.Name + "_stored"}
 }
 
-// createTable renders the DDL of a raw table; columns computed on read are virtual columns,
-// unless storedOnly (the table under a raw view), which never has them.
-func createTable(d warehouse.Dialect, rel warehouse.Relation, cols []column, storedOnly bool) string {
+// createTable renders the DDL of a raw table, or of the table under a raw view: the columns
+// computed on read are left to the view.
+func createTable(d warehouse.Dialect, rel warehouse.Relation, cols []column) string {
 	defs := make([]string, 0, len(cols))
 	for _, c := range cols {
-		switch {
-		case isVirtual(d, c) && storedOnly:
-			continue
-		case isVirtual(d, c):
-			defs = append(defs, d.VirtualColumn(c.name, c.typ, d.JSONValue(d.QuoteIdent(payloadColumn.name), c.virtualPath)))
-		default:
+		if !isVirtual(d, c) {
 			defs = append(defs, d.QuoteIdent(c.name)+" "+ddlType(d, c))
 		}
 	}
