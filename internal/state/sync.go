@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -88,8 +89,12 @@ func CommitSnapshot(d warehouse.Dialect, sync string, upserted SnapshotRows, del
 	rel := d.Relation(SyncSnapshot(sync))
 	var stmts []string
 	if len(deleted) > 0 {
-		stmts = append(stmts, fmt.Sprintf("DELETE FROM %s WHERE key IN (SELECT key FROM (%s) AS k)", rel,
-			d.StringRows([]string{"key"}, [][]string{deleted})))
+		// The range lets the engine skip the parts of the snapshot whose keys cannot match: a
+		// batch's keys are close together (the plan is sent in key order, and the snapshot was
+		// written in it), so a commit reads a few row groups instead of the whole snapshot.
+		lo, hi := slices.Min(deleted), slices.Max(deleted)
+		stmts = append(stmts, fmt.Sprintf("DELETE FROM %s WHERE key >= %s AND key <= %s AND key IN (SELECT key FROM (%s) AS k)", rel,
+			d.QuoteString(lo), d.QuoteString(hi), d.StringRows([]string{"key"}, [][]string{deleted})))
 	}
 	if len(upserted.Keys) > 0 {
 		stmts = append(stmts, fmt.Sprintf("INSERT INTO %s (key, row_hash, payload, synced_at) SELECT key, row_hash, payload, %s FROM (%s) AS r",
