@@ -275,6 +275,13 @@ func portableValue(typ string, v any) any {
 	return v
 }
 
+// StorageVersion is the storage format of the warehouse files cdp creates. DuckDB writes new
+// files in its oldest readable format (v0.10.2) unless told otherwise, and that format cannot
+// compress strings with zstd: the loader's document column (the original payload of every
+// event, most of a warehouse's bytes) would be stored uncompressed. Files from v1.2.0 on are
+// read by DuckDB 1.2 and later only; files cdp made before keep their version.
+const StorageVersion = "v1.2.0"
+
 // createIfMissing makes a new, empty database file at path atomically: DuckDB writes a new
 // file's header in several steps, so a process killed while creating it would leave a file
 // DuckDB refuses to open ("not a valid DuckDB database file"). The file is created under a
@@ -294,12 +301,20 @@ func createIfMissing(path string) error {
 	tmp := path + ".creating"
 	_ = os.Remove(tmp)
 	_ = os.Remove(tmp + ".wal")
-	c, err := duckdb.NewConnector(tmp, nil)
+	// The file is made by attaching it to an in-memory database, which is how DuckDB takes a
+	// storage version for a new file.
+	c, err := duckdb.NewConnector("", nil)
 	if err != nil {
 		return fmt.Errorf("create warehouse %s: %w", path, err)
 	}
 	db := sql.OpenDB(c)
-	_, err = db.Exec("CHECKPOINT")
+	_, err = db.Exec("ATTACH " + Dialect{}.QuoteString(tmp) + " AS cdp_new (STORAGE_VERSION '" + StorageVersion + "')")
+	if err == nil {
+		_, err = db.Exec("CHECKPOINT cdp_new")
+	}
+	if err == nil {
+		_, err = db.Exec("DETACH cdp_new")
+	}
 	db.Close()
 	c.Close()
 	if err != nil {

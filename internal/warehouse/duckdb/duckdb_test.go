@@ -581,3 +581,37 @@ func TestParallelStagingProgress(t *testing.T) {
 		t.Errorf("Progress calls %v; want the last to be the file size %d", seen, len(data))
 	}
 }
+
+// New warehouse files are written in a storage version that compresses a document column with
+// zstd; in DuckDB's default version for new files the column would be stored uncompressed.
+func TestNewFileCompressesDocuments(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "wh.duckdb")
+	w := openWarehouse(t, warehouse.Config{Path: path})
+	stmts := []string{
+		"CREATE TABLE docs (id INTEGER, payload " + Dialect{}.DocumentColumn() + ")",
+		`INSERT INTO docs SELECT i, '{"type":"track","event":"Order Completed","properties":{"revenue":' || i || ',"currency":"EUR"},"userId":"u' || i || '"}' FROM range(100000) t(i)`,
+		"CHECKPOINT",
+	}
+	for _, s := range stmts {
+		if err := w.Exec(ctx, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := w.Query(ctx, "SELECT DISTINCT compression FROM pragma_storage_info('docs') WHERE column_name = 'payload' AND segment_type = 'VARCHAR'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, c)
+	}
+	if diff := cmp.Diff([]string{"ZSTD"}, got); diff != "" {
+		t.Errorf("compression of the payload column (-want +got):\n%s", diff)
+	}
+}
