@@ -12,7 +12,11 @@
 //     _action (add, change or remove) before the row's fields.
 //   - snapshot: the destination's full current state after the run: one line per key, sorted by
 //     key, with _key before the fields; removed keys are gone. A run without changes still
-//     writes the whole state.
+//     writes the whole state, which Close holds in memory to sort it.
+//
+// The changes layout is written with the memory of one batch whatever the run's size: the
+// journal is streamed into the output, and the run remembers a batch ID with the keys it
+// rejected, not the keys it wrote.
 //
 // CSV columns are _key[, _action] and then every field name the file's rows have, sorted; a
 // value is written as destination.FormatValue writes it (nil and "" are both an empty cell;
@@ -158,8 +162,24 @@ type run struct {
 	info    destination.RunInfo
 	out     string // the output file
 	journal string
-	seen    map[string]map[string]bool // batch ID -> keys of its rows in the journal
-	columns map[string]bool            // field names of the journal's rows
+	seen    map[string]seenBatch // batch ID -> which of its rows are in the journal
+	columns map[string]bool      // field names of the journal's rows
+}
+
+// seenBatch says which rows of a batch already in the journal were written. A batch written by
+// this run keeps only the keys it rejected (usually none), so that memory does not grow with the
+// rows a run sends; a batch carried over from a crashed run keeps the keys it wrote, since its
+// rejections were not recorded.
+type seenBatch struct {
+	written  map[string]bool // set for carried-over batches
+	rejected map[string]bool
+}
+
+func (s seenBatch) wasWritten(key string) bool {
+	if s.written != nil {
+		return s.written[key]
+	}
+	return !s.rejected[key]
 }
 
 var _ destination.Destination = (*Dest)(nil)
@@ -218,7 +238,7 @@ func (d *Dest) start(info destination.RunInfo) error {
 	r := &run{
 		info:    info,
 		journal: filepath.Join(d.cfg.StateDir, safeName(info.Sync)+".journal"),
-		seen:    map[string]map[string]bool{},
+		seen:    map[string]seenBatch{},
 		columns: map[string]bool{},
 	}
 	r.out = placeholder.ReplaceAllStringFunc(d.cfg.Path, func(p string) string {
@@ -235,34 +255,39 @@ func (d *Dest) start(info destination.RunInfo) error {
 	if err := os.MkdirAll(d.cfg.StateDir, 0o755); err != nil {
 		return fmt.Errorf("file destination: state_dir: %w", err)
 	}
-	// Carry over the batches of an unfinished run, under a new header, atomically.
-	old, err := readJournal(r.journal)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("file destination: reading the journal of an unfinished run: %w", err)
-	}
-	var buf bytes.Buffer
+	// Carry over the batches of an unfinished run, under a new header, atomically: the new
+	// journal is written beside the old one, a line at a time, and renamed over it.
 	hdr, _ := json.Marshal(journalHeader{Run: info.ID, Sync: info.Sync, Started: info.Started, Path: r.out})
-	buf.Write(hdr)
-	buf.WriteByte('\n')
-	for _, b := range old {
-		line, _ := json.Marshal(b)
-		buf.Write(line)
-		buf.WriteByte('\n')
-		keys := r.seen[b.Batch]
-		if keys == nil {
-			keys = map[string]bool{}
+	err := writeFileAtomicFunc(r.journal, func(w io.Writer) error {
+		if _, err := w.Write(append(hdr, '\n')); err != nil {
+			return err
 		}
-		for _, row := range b.Rows {
-			keys[row.Key] = true
-			for k := range row.Fields {
-				r.columns[k] = true
+		err := scanJournal(r.journal, func(line []byte, b journalBatch) error {
+			if _, err := w.Write(line); err != nil {
+				return err
 			}
+			if b.Batch != "" && r.seen[b.Batch].written == nil {
+				r.seen[b.Batch] = seenBatch{written: map[string]bool{}}
+			}
+			for _, row := range b.Rows {
+				if b.Batch != "" {
+					r.seen[b.Batch].written[row.Key] = true
+				}
+				for k := range row.Fields {
+					r.columns[k] = true
+				}
+			}
+			return nil
+		})
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
 		}
-		if b.Batch != "" {
-			r.seen[b.Batch] = keys
+		if err != nil {
+			return fmt.Errorf("reading the journal of an unfinished run: %w", err)
 		}
-	}
-	if err := writeFileAtomic(r.journal, buf.Bytes()); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("file destination: journal: %w", err)
 	}
 	d.run = r
@@ -289,22 +314,23 @@ type journalRow struct {
 	Fields map[string]any     `json:"fields"`
 }
 
-// readJournal returns the complete batch lines of a journal; a torn or unreadable line ends it.
-func readJournal(path string) ([]journalBatch, error) {
+// scanJournal calls fn with each complete batch line of a journal (the line with its newline,
+// and the batch it holds), one at a time, so that a journal of millions of rows is never held
+// whole; a torn or unreadable line ends it.
+func scanJournal(path string, fn func(line []byte, b journalBatch) error) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	br := bufio.NewReaderSize(f, 1<<20)
-	var out []journalBatch
 	for first := true; ; first = false {
 		line, err := br.ReadBytes('\n')
 		if err != nil { // io.EOF: a last line without its newline is torn
 			if errors.Is(err, io.EOF) {
-				return out, nil
+				return nil
 			}
-			return out, err
+			return err
 		}
 		if first {
 			continue // the header of the unfinished run
@@ -313,9 +339,11 @@ func readJournal(path string) ([]journalBatch, error) {
 		dec.UseNumber()
 		var b journalBatch
 		if dec.Decode(&b) != nil {
-			return out, nil
+			return nil
 		}
-		out = append(out, b)
+		if err := fn(line, b); err != nil {
+			return err
+		}
 	}
 }
 
@@ -343,10 +371,10 @@ func (d *Dest) Write(ctx context.Context, b destination.Batch) (destination.Resu
 	if len(b.Rows) == 0 {
 		return res, nil
 	}
-	if written, dup := r.seen[b.ID]; dup && b.ID != "" {
+	if seen, dup := r.seen[b.ID]; dup && b.ID != "" {
 		// Already in the journal: acknowledge what was written then, reject the rest again.
 		for i, row := range b.Rows {
-			if !written[row.Key] {
+			if !seen.wasWritten(row.Key) {
 				reason := rowProblem(row)
 				if reason == "" {
 					reason = "not written when this batch was first sent"
@@ -384,17 +412,21 @@ func (d *Dest) Write(ctx context.Context, b destination.Batch) (destination.Resu
 			return destination.Result{}, fmt.Errorf("file destination: journal %s: %w", r.journal, err)
 		}
 	}
-	written := map[string]bool{}
+	var rejected map[string]bool
 	for i, row := range b.Rows {
 		if res.Rows[i].Outcome == destination.OK {
-			written[row.Key] = true
 			for k := range row.Fields {
 				r.columns[k] = true
 			}
+		} else {
+			if rejected == nil {
+				rejected = map[string]bool{}
+			}
+			rejected[row.Key] = true
 		}
 	}
 	if b.ID != "" {
-		r.seen[b.ID] = written
+		r.seen[b.ID] = seenBatch{rejected: rejected}
 	}
 	return res, nil
 }
@@ -454,47 +486,64 @@ func (d *Dest) Close(ctx context.Context) error {
 }
 
 func (d *Dest) finish(ctx context.Context, r *run) error {
-	batches, err := readJournal(r.journal)
-	if err != nil {
-		return fmt.Errorf("reading the journal: %w", err)
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var rows []journalRow
+	// The changes layout streams the journal into the output, so a run of millions of rows is
+	// written with the memory of one batch; the snapshot layout holds the state it writes.
+	rows := func(fn func(journalRow) error) error {
+		err := scanJournal(r.journal, func(_ []byte, b journalBatch) error {
+			for _, row := range b.Rows {
+				if err := fn(row); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("reading the journal: %w", err)
+		}
+		return nil
+	}
 	var statePath string
 	var state map[string]map[string]any
+	var keys []string
 	colSet := r.columns
 	if d.cfg.Layout == "snapshot" {
 		statePath = filepath.Join(d.cfg.StateDir, safeName(r.info.Sync)+".state")
+		var err error
 		if state, err = readState(statePath); err != nil {
 			return fmt.Errorf("reading the snapshot state %s: %w", statePath, err)
 		}
-		for _, b := range batches {
-			for _, row := range b.Rows {
-				if row.Action == destination.Remove {
-					delete(state, row.Key)
-				} else {
-					state[row.Key] = row.Fields
-				}
+		err = rows(func(row journalRow) error {
+			if row.Action == destination.Remove {
+				delete(state, row.Key)
+			} else {
+				state[row.Key] = row.Fields
 			}
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		keys := make([]string, 0, len(state))
+		keys = make([]string, 0, len(state))
 		for k := range state {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		rows = make([]journalRow, len(keys))
 		colSet = map[string]bool{}
-		for i, k := range keys {
-			rows[i] = journalRow{Key: k, Fields: state[k]}
+		for _, k := range keys {
 			for c := range state[k] {
 				colSet[c] = true
 			}
 		}
-	} else {
-		for _, b := range batches {
-			rows = append(rows, b.Rows...)
+		rows = func(fn func(journalRow) error) error {
+			for _, k := range keys {
+				if err := fn(journalRow{Key: k, Fields: state[k]}); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 	}
 	columns := make([]string, 0, len(colSet))
@@ -533,21 +582,19 @@ func (d *Dest) finish(ctx context.Context, r *run) error {
 		return err
 	}
 	if statePath != "" {
-		var buf bytes.Buffer
-		keys := make([]string, 0, len(state))
-		for k := range state {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			line, err := json.Marshal(journalRow{Key: k, Action: destination.Add, Fields: state[k]})
-			if err != nil {
-				return err
+		err := writeFileAtomicFunc(statePath, func(w io.Writer) error {
+			for _, k := range keys {
+				line, err := json.Marshal(journalRow{Key: k, Action: destination.Add, Fields: state[k]})
+				if err != nil {
+					return err
+				}
+				if _, err := w.Write(append(line, '\n')); err != nil {
+					return err
+				}
 			}
-			buf.Write(line)
-			buf.WriteByte('\n')
-		}
-		if err := writeFileAtomic(statePath, buf.Bytes()); err != nil {
+			return nil
+		})
+		if err != nil {
 			return fmt.Errorf("snapshot state: %w", err)
 		}
 	}
@@ -585,7 +632,10 @@ func readState(path string) (map[string]map[string]any, error) {
 	}
 }
 
-func writeCSV(ctx context.Context, w io.Writer, rows []journalRow, columns []string, changes bool) error {
+// rowSource calls its function with each row to write, in order, and stops at its first error.
+type rowSource func(fn func(journalRow) error) error
+
+func writeCSV(ctx context.Context, w io.Writer, rows rowSource, columns []string, changes bool) error {
 	cw := csv.NewWriter(w)
 	header := []string{"_key"}
 	if changes {
@@ -596,8 +646,9 @@ func writeCSV(ctx context.Context, w io.Writer, rows []journalRow, columns []str
 		return err
 	}
 	rec := make([]string, len(header))
-	for i, row := range rows {
-		if i%10000 == 0 {
+	i := 0
+	err := rows(func(row journalRow) error {
+		if i++; i%10000 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -610,18 +661,20 @@ func writeCSV(ctx context.Context, w io.Writer, rows []journalRow, columns []str
 		for _, c := range columns {
 			rec = append(rec, destination.FormatValue(row.Fields[c]))
 		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
+		return cw.Write(rec)
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	return cw.Error()
 }
 
-func writeJSONL(ctx context.Context, w io.Writer, rows []journalRow, columns []string, changes bool) error {
+func writeJSONL(ctx context.Context, w io.Writer, rows rowSource, columns []string, changes bool) error {
 	var buf bytes.Buffer
-	for i, row := range rows {
-		if i%10000 == 0 {
+	i := 0
+	return rows(func(row journalRow) error {
+		if i++; i%10000 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -651,22 +704,32 @@ func writeJSONL(ctx context.Context, w io.Writer, rows []journalRow, columns []s
 			buf.Write(val)
 		}
 		buf.WriteString("}\n")
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return err
-		}
-	}
-	return nil
+		_, err := w.Write(buf.Bytes())
+		return err
+	})
 }
 
 // writeFileAtomic writes data to a temporary file next to path, syncs it and renames it over
 // path.
 func writeFileAtomic(path string, data []byte) error {
+	return writeFileAtomicFunc(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
+
+// writeFileAtomicFunc is writeFileAtomic with the content written by write, buffered.
+func writeFileAtomicFunc(path string, write func(w io.Writer) error) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if _, err = tmp.Write(data); err == nil {
+	bw := bufio.NewWriterSize(tmp, 1<<20)
+	if err = write(bw); err == nil {
+		err = bw.Flush()
+	}
+	if err == nil {
 		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
