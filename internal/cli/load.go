@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cdp-dev/cdp/internal/config"
 	"github.com/cdp-dev/cdp/internal/load"
 	"github.com/cdp-dev/cdp/internal/progress"
 )
@@ -59,14 +60,7 @@ func runLoad(ctx context.Context, app *App, opts *LoadOptions) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	wh, _, err := app.OpenWarehouse(ctx, proj, "cdp load "+opts.Source)
-	if err != nil {
-		return err
-	}
-	defer wh.Close()
-	rep := &loadReporter{app: app}
-	sum, runErr := load.Run(ctx, wh, load.Options{Source: src, Files: files, Reporter: rep})
-	rep.finish()
+	sum, runErr := loadFiles(ctx, app, proj, "cdp load "+opts.Source, src, files)
 	if sum == nil {
 		return runErr
 	}
@@ -81,6 +75,20 @@ func runLoad(ctx context.Context, app *App, opts *LoadOptions) error {
 		return fmt.Errorf("load %s: %w", opts.Source, runErr)
 	}
 	return nil
+}
+
+// loadFiles loads files into src with progress, holding the warehouse only while it runs. The
+// summary is nil when the load could not start (the error says why).
+func loadFiles(ctx context.Context, app *App, proj *config.Project, holder string, src *config.Source, files []string) (*load.Summary, error) {
+	wh, _, err := app.OpenWarehouse(ctx, proj, holder)
+	if err != nil {
+		return nil, err
+	}
+	defer wh.Close()
+	rep := &loadReporter{app: app}
+	sum, err := load.Run(ctx, wh, load.Options{Source: src, Files: files, Reporter: rep})
+	rep.finish()
+	return sum, err
 }
 
 func printLoadSummary(app *App, s *load.Summary) {

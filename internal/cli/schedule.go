@@ -434,14 +434,7 @@ func (pr *pipelineRun) load(ctx context.Context, st config.Step, d *stepDetail) 
 		app.Human("Nothing to load: no %s files in %s.\n", src.Format, strings.Join(st.Paths, ", "))
 		return nil
 	}
-	wh, _, err := app.OpenWarehouse(ctx, pr.sp.proj, pr.holder(st))
-	if err != nil {
-		return err
-	}
-	defer wh.Close()
-	rep := &loadReporter{app: app}
-	sum, runErr := load.Run(ctx, wh, load.Options{Source: src, Files: files, Reporter: rep})
-	rep.finish()
+	sum, runErr := loadFiles(ctx, app, pr.sp.proj, pr.holder(st), src, files)
 	if sum != nil {
 		d.load = &loadStepResult{Files: sum.Files, FilesLoaded: sum.FilesLoaded, Loaded: sum.Loaded, Duplicates: sum.Duplicates, Quarantined: sum.Quarantined}
 		printLoadSummary(app, sum)
