@@ -33,8 +33,10 @@ activity as (
         count(*) filter (where type = 'page') as page_views,
         count(*) filter (where type = 'screen') as screens,
         count(*) filter (where event = 'Order Completed') as total_orders,
-        coalesce(sum(revenue), 0) as total_spend,
-        coalesce(sum(revenue) filter (where "timestamp" >= current_timestamp - interval 30 day), 0) as spend_30d,
+        -- Sums of doubles carry binary noise (919.4300000000001) into every sync's payload; six
+        -- decimals drop it and keep the minor units of every currency.
+        round(coalesce(sum(revenue), 0), 6) as total_spend,
+        round(coalesce(sum(revenue) filter (where "timestamp" >= current_timestamp - interval 30 day), 0), 6) as spend_30d,
         count(*) filter (where event = 'Order Completed' and "timestamp" >= current_timestamp - interval 30 day) as orders_30d,
         min("timestamp") filter (where event = 'Order Completed') as first_order_at,
         max("timestamp") filter (where event = 'Order Completed') as last_order_at,
