@@ -115,7 +115,7 @@ func (a *App) OpenWarehouse(ctx context.Context, p *config.Project, holder strin
 		return nil, nil, err
 	}
 	wh, err := warehouse.Open(ctx, warehouse.Config{
-		Type: t.Type, Path: t.Path, Project: t.Project, Dataset: t.Dataset, Location: t.Location, Holder: holder,
+		Type: t.Type, Path: t.Path, MemoryLimit: t.MemoryLimit, Project: t.Project, Dataset: t.Dataset, Location: t.Location, Holder: holder,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -42,6 +42,7 @@ targets:
     type: duckdb
     path: data/dev.duckdb
     threads: 8
+    memory_limit: 2GB
   mem:
     type: duckdb
     path: ":memory:"
@@ -66,10 +67,10 @@ sync-paths: [syncs]
 		t.Fatal(err)
 	}
 	wantTargets := map[string]*Target{
-		"dev":  {Name: "dev", Type: "duckdb", Path: filepath.Join(testDir, "data", "dev.duckdb"), Threads: 8, Pos: Pos{"cdp.yaml", 4}},
-		"mem":  {Name: "mem", Type: "duckdb", Path: ":memory:", Threads: 4, Pos: Pos{"cdp.yaml", 8}},
-		"abs":  {Name: "abs", Type: "duckdb", Path: "/var/lib/cdp.duckdb", Threads: 4, Pos: Pos{"cdp.yaml", 11}},
-		"prod": {Name: "prod", Type: "bigquery", Project: "acme", Dataset: "cdp", Location: "US", Threads: 4, Pos: Pos{"cdp.yaml", 14}},
+		"dev":  {Name: "dev", Type: "duckdb", Path: filepath.Join(testDir, "data", "dev.duckdb"), Threads: 8, MemoryLimit: "2GB", Pos: Pos{"cdp.yaml", 4}},
+		"mem":  {Name: "mem", Type: "duckdb", Path: ":memory:", Threads: 4, Pos: Pos{"cdp.yaml", 9}},
+		"abs":  {Name: "abs", Type: "duckdb", Path: "/var/lib/cdp.duckdb", Threads: 4, Pos: Pos{"cdp.yaml", 12}},
+		"prod": {Name: "prod", Type: "bigquery", Project: "acme", Dataset: "cdp", Location: "US", Threads: 4, Pos: Pos{"cdp.yaml", 15}},
 	}
 	if diff := cmp.Diff(wantTargets, p.Targets); diff != "" {
 		t.Errorf("targets (-want +got):\n%s", diff)
@@ -157,6 +158,10 @@ func TestParseErrors(t *testing.T) {
 			[]string{`cdp.yaml:5: targets.dev.threads must be a whole number, got "four"`}},
 		{"threads zero", "name: shop\ntargets:\n  dev:\n    type: duckdb\n    threads: 0\n",
 			[]string{`cdp.yaml:3: target "dev": threads must be at least 1, got 0`}},
+		{"memory_limit not a size", "name: shop\ntargets:\n  dev:\n    type: duckdb\n    memory_limit: lots\n",
+			[]string{`cdp.yaml:5: targets.dev.memory_limit must be a size such as 512MB or 4GB, got "lots"`}},
+		{"memory_limit on bigquery", "name: shop\ntargets:\n  prod:\n    type: bigquery\n    project: p\n    dataset: d\n    memory_limit: 1GB\n",
+			[]string{`cdp.yaml:7: memory_limit applies to duckdb targets, not bigquery ones; remove it from targets.prod`}},
 		{"name is a map", "name: {a: b}\n",
 			[]string{`cdp.yaml:1: name must be a single value, got a mapping`}},
 		{"duplicate key", "name: shop\ntargets:\n  dev: {type: duckdb}\n  dev: {type: duckdb}\n",

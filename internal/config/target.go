@@ -2,6 +2,7 @@ package config
 
 import (
 	"path/filepath"
+	"regexp"
 	"slices"
 
 	"gopkg.in/yaml.v3"
@@ -10,12 +11,15 @@ import (
 // TargetTypes are the warehouse engines a target can use.
 var TargetTypes = []string{"duckdb", "bigquery"}
 
-var targetKeys = []string{"type", "path", "threads", "project", "dataset", "location"}
+var targetKeys = []string{"type", "path", "threads", "memory_limit", "project", "dataset", "location"}
+
+// memoryLimitRE is a size as DuckDB's memory_limit setting takes it.
+var memoryLimitRE = regexp.MustCompile(`(?i)^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$`)
 
 // engineKeys are the keys that mean something for one engine only; setting one on a target of
 // the other engine is a mistake worth reporting (e.g. a bigquery target copied from duckdb).
 var engineKeys = map[string][]string{
-	"duckdb":   {"path"},
+	"duckdb":   {"path", "memory_limit"},
 	"bigquery": {"project", "dataset", "location"},
 }
 
@@ -44,6 +48,14 @@ func (p *parser) target(kv pair) *Target {
 		case "threads":
 			if v, ok := p.int(f, at, e.val); ok && !isNull(e.val) {
 				t.Threads = v
+			}
+		case "memory_limit":
+			if v, ok := p.str(f, at, e.val); ok && v != "" {
+				if memoryLimitRE.MatchString(v) {
+					t.MemoryLimit = v
+				} else {
+					p.errorf(f, e.val, "%s must be a size such as 512MB or 4GB, got %q", at, v)
+				}
 			}
 		case "project":
 			t.Project, _ = p.str(f, at, e.val)

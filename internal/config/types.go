@@ -39,6 +39,9 @@ type Target struct {
 	// duckdb: database file, absolute (resolved against the project dir); default .cdp/warehouse.duckdb
 	Path    string
 	Threads int // default 4
+	// MemoryLimit is DuckDB's memory_limit ("4GB"); "" keeps DuckDB's default (80% of RAM) and,
+	// during a sync, cdp's cap.
+	MemoryLimit string
 	// bigquery
 	Project  string
 	Dataset  string

@@ -154,6 +154,11 @@ func wrapSync(def *syncdef.Def, err error) error {
 	if errors.As(err, &cfgErr) {
 		return err // already says where, in the sync's file
 	}
+	if strings.Contains(err.Error(), "Out of Memory Error") {
+		// DuckDB's own advice (raise memory_limit with SET) does not reach a sync, which sets
+		// the limit itself: say where the user can raise it.
+		return fmt.Errorf("sync %q: %w\n  a sync caps DuckDB's memory unless the target sets one; give it more with memory_limit: 1GB on the target in cdp.yaml", def.Name, err)
+	}
 	return fmt.Errorf("sync %q: %w", def.Name, err)
 }
 

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -94,5 +96,18 @@ func TestPlanChangesNothing(t *testing.T) {
 	}
 	if n := queryStrings(t, w, `SELECT count(*) FROM _cdp.sync_runs`); n[0] != "0" {
 		t.Errorf("plan recorded a run")
+	}
+}
+
+// DuckDB's advice for running out of memory is a SET the user cannot make in a sync; the error
+// says where the limit is set instead.
+func TestOutOfMemorySaysWhereToRaiseTheLimit(t *testing.T) {
+	def := &syncdef.Def{Name: "vips"}
+	err := wrapSync(def, errors.New("read planned rows: Out of Memory Error: failed to allocate data of size 2.0 MiB (94.0 MiB/95.3 MiB used)"))
+	if !strings.Contains(err.Error(), `sync "vips": read planned rows: Out of Memory Error`) || !strings.Contains(err.Error(), "memory_limit: 1GB on the target in cdp.yaml") {
+		t.Errorf("error = %v", err)
+	}
+	if err := wrapSync(def, errors.New("boom")); err.Error() != `sync "vips": boom` {
+		t.Errorf("other errors = %v", err)
 	}
 }

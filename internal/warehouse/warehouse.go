@@ -117,6 +117,8 @@ type Config struct {
 	Type string // "duckdb" or "bigquery"
 	// DuckDB
 	Path string // database file; "" or ":memory:" for an in-memory database
+	// MemoryLimit is DuckDB's memory_limit ("4GB"); "" keeps the engine's default.
+	MemoryLimit string
 	// BigQuery
 	Project  string
 	Dataset  string

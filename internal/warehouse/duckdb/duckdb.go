@@ -29,6 +29,8 @@ type Warehouse struct {
 	db   *sql.DB
 	conn *duckdb.Connector
 	lock *fileLock
+	// memoryLimit is the target's memory_limit; "" when DuckDB's default applies.
+	memoryLimit string
 }
 
 var _ warehouse.Warehouse = (*Warehouse)(nil)
@@ -41,7 +43,7 @@ func Open(ctx context.Context, cfg warehouse.Config) (warehouse.Warehouse, error
 
 // OpenDuckDB is Open with the concrete type, for tests and benchmarks that need the *sql.DB.
 func OpenDuckDB(ctx context.Context, cfg warehouse.Config) (*Warehouse, error) {
-	w := &Warehouse{path: cfg.Path}
+	w := &Warehouse{path: cfg.Path, memoryLimit: cfg.MemoryLimit}
 	dsn := ""
 	if cfg.Path != "" && cfg.Path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o755); err != nil {
@@ -75,6 +77,12 @@ func OpenDuckDB(ctx context.Context, cfg warehouse.Config) (*Warehouse, error) {
 	if _, err := w.db.ExecContext(ctx, "ATTACH IF NOT EXISTS ':memory:' AS "+stageCatalog); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open warehouse %s: %w", displayPath(cfg.Path), err)
+	}
+	if cfg.MemoryLimit != "" {
+		if _, err := w.db.ExecContext(ctx, "SET memory_limit = "+Dialect{}.QuoteString(cfg.MemoryLimit)); err != nil {
+			w.Close()
+			return nil, fmt.Errorf("open warehouse %s: memory_limit %q: %w", displayPath(cfg.Path), cfg.MemoryLimit, wrapErr(err))
+		}
 	}
 	return w, nil
 }
@@ -331,17 +339,19 @@ const SyncMemoryLimit = "160MB"
 
 // CapMemory sets DuckDB's memory_limit to SyncMemoryLimit until restore is called. DuckDB's
 // default, 80% of RAM, suits builds; a sync does one big diff and then streams, and shares the
-// machine with whatever runs beside it.
+// machine with whatever runs beside it. A target's own memory_limit wins: it is how a user
+// gives a sync more memory (or less).
 func (w *Warehouse) CapMemory(ctx context.Context) (restore func(context.Context) error, err error) {
-	var prev string
-	if err := w.db.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&prev); err != nil {
-		return nil, wrapErr(err)
+	if w.memoryLimit != "" {
+		return func(context.Context) error { return nil }, nil
 	}
 	if err := w.Exec(ctx, "SET memory_limit = '"+SyncMemoryLimit+"'"); err != nil {
 		return nil, err
 	}
+	// RESET, not a SET of the value read before: DuckDB shows it rounded ("18.8 GiB"), and
+	// without a target's limit the default is what was in effect.
 	return func(ctx context.Context) error {
-		return w.Exec(ctx, "SET memory_limit = "+Dialect{}.QuoteString(prev))
+		return w.Exec(ctx, "RESET memory_limit")
 	}, nil
 }
 

@@ -615,3 +615,47 @@ func TestNewFileCompressesDocuments(t *testing.T) {
 		t.Errorf("compression of the payload column (-want +got):\n%s", diff)
 	}
 }
+
+// A target's memory_limit applies from the open, and a sync keeps it instead of capping memory
+// itself; without one, the sync's cap applies while it runs and the default comes back after.
+func TestMemoryLimit(t *testing.T) {
+	ctx := context.Background()
+	setting := func(w *Warehouse) string {
+		t.Helper()
+		var v string
+		if err := w.DB().QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	capped := func(w *Warehouse) (during, after string) {
+		t.Helper()
+		restore, err := w.CapMemory(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		during = setting(w)
+		if err := restore(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return during, setting(w)
+	}
+
+	own := openWarehouse(t, warehouse.Config{MemoryLimit: "1GB"}).(*Warehouse)
+	if got := setting(own); got != "953.6 MiB" {
+		t.Errorf("memory_limit after open = %q, want 1GB (953.6 MiB)", got)
+	}
+	if during, after := capped(own); during != "953.6 MiB" || after != "953.6 MiB" {
+		t.Errorf("with the target's limit, a sync ran with %q and left %q; want the target's throughout", during, after)
+	}
+
+	def := openWarehouse(t, warehouse.Config{}).(*Warehouse)
+	before := setting(def)
+	if during, after := capped(def); during != "152.5 MiB" || after != before {
+		t.Errorf("a sync ran with %q and left %q; want 160MB (152.5 MiB), then %q", during, after, before)
+	}
+
+	if _, err := OpenDuckDB(ctx, warehouse.Config{MemoryLimit: "lots"}); err == nil || !strings.Contains(err.Error(), `memory_limit "lots"`) {
+		t.Errorf("a bad memory_limit: %v", err)
+	}
+}
