@@ -47,8 +47,9 @@ and run steps selected.
 
 Jobs take turns and a job never overlaps itself: a job still running when it is due again
 skips that time (and says so in the log). Each step opens the warehouse only while it runs.
-Ctrl-C (SIGINT) or SIGTERM stops starting jobs and steps and waits for the running one, whose
-acknowledged sync batches are committed.
+Ctrl-C (SIGINT) or SIGTERM starts no more jobs or steps and stops the running one at its next
+safe point: a sync once its batches in flight are answered and committed (the next run sends
+the rest), a build by cancelling its statements (each table keeps its last complete version).
 
 Every run is logged on stderr and recorded in the warehouse table _cdp.schedule_runs (job,
 kind, status, started_at, seconds, error, and a pipeline's steps as JSON).

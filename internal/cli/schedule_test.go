@@ -1,12 +1,17 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestScheduleOnce(t *testing.T) {
@@ -247,4 +252,73 @@ func TestSchedulePipelineErrors(t *testing.T) {
 	if runs := decodeRuns(t, out); code != ExitOK || len(runs) != 1 || runs[0].Job != "build" || runs[0].Steps[0].Counts.Success != 2 {
 		t.Errorf("build pipeline exited %d:\n%s%s", code, out, errOut)
 	}
+}
+
+// TestScheduleSIGTERM stops a running `cdp schedule` (a real process) with SIGTERM in the
+// middle of a long sync: it exits promptly, without sending the rest, and what the server
+// acknowledged is committed, so the next run sends exactly the rows that are left, none twice.
+func TestScheduleSIGTERM(t *testing.T) {
+	const rows, batch = 3000, 10
+	hook := newHookServer(t)
+	hook.delay = 30 * time.Millisecond
+	dir := writeSyncProject(t, rows, hook.URL, fmt.Sprintf("      batch_size: %d\n      concurrency: 2\n", batch))
+	yml := filepath.Join(dir, "syncs", "vips.yml")
+	if err := os.WriteFile(yml, []byte(strings.Replace(mustRead(t, yml), `schedule: "*/15 * * * *"`, `schedule: "@every 1s"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	args, _ := json.Marshal([]string{"--project-dir", dir, "schedule"})
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSyncHelperProcess$")
+	cmd.Env = append(os.Environ(), "CDP_SYNC_HELPER_ARGS="+string(args))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for posts, _ := hook.counts(); posts < 20; posts, _ = hook.counts() {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("the scheduled sync sent %d batches in a minute; stderr: %s", posts, stderr.String())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	stopped := time.Now()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	took := time.Since(stopped)
+	_, seenAtStop := hook.counts()
+	if len(seenAtStop) >= rows {
+		t.Fatalf("the sync sent every row before stopping (%s after SIGTERM); the stop did not reach it", took)
+	}
+	if took > 5*time.Second {
+		t.Errorf("cdp schedule took %s to stop", took)
+	}
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("wait: %v", err)
+	}
+	if !strings.Contains(stderr.String(), "stopping") {
+		t.Errorf("the stop is not logged:\n%s", stderr.String())
+	}
+
+	// Every acknowledged row was committed: the next run sends the others, none twice.
+	hook.mu.Lock()
+	hook.delay = 0
+	hook.mu.Unlock()
+	if code, out, errOut := cdp(t, dir, "sync", "run", "vips"); code != ExitOK {
+		t.Fatalf("rerun exited %d:\n%s%s", code, out, errOut)
+	}
+	_, seen := hook.counts()
+	if len(seen) != rows {
+		t.Errorf("%d of %d rows arrived", len(seen), rows)
+	}
+	for k, n := range seen {
+		if n != 1 {
+			t.Errorf("%s arrived %d times", k, n)
+		}
+	}
+	t.Logf("stopped %s after SIGTERM with %d of %d rows sent", took.Round(time.Millisecond), len(seenAtStop), rows)
 }

@@ -11,11 +11,13 @@
 //   - Jobs take turns: at most one job runs at a time, in the order they were added, so jobs
 //     sharing a single-writer warehouse never race for its lock.
 //   - Run blocks until its context is cancelled, then starts no more jobs and waits for the
-//     running one to finish (a graceful stop). Running jobs get a context that is not
-//     cancelled with it.
+//     running one to return (a graceful stop). The running job's context is cancelled with
+//     Run's: jobs stop at their next safe point (a sync once the batches in flight are
+//     acknowledged and committed, a build with its tables' last complete versions), so a stop
+//     does not wait for the rest of a long sync.
 //   - A pipeline runs its steps in order and stops at the first that fails: the rest are
 //     reported as not run and the job's error names the failed step. Once the scheduler is
-//     stopping, a pipeline finishes the step in flight and starts no other.
+//     stopping, a pipeline starts no other step.
 //   - RunDue runs, once and in order, every job whose schedule fired in (last run, now]; a
 //     job without a last run is simply run. It is what `cdp schedule --once` uses.
 //

@@ -214,7 +214,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			for _, e := range due {
 				s.turn.Lock()
 				if ctx.Err() == nil {
-					s.runEntry(ctx, context.WithoutCancel(ctx), e, at)
+					s.runEntry(ctx, ctx, e, at)
 				} else {
 					e.busy.Store(false)
 				}

@@ -297,6 +297,9 @@ type engine struct {
 
 	failStreak atomic.Int64
 	commits    chan commitReq
+	// writes is the context of destination Writes: cancelled when the run fails, not when the
+	// caller stops it, so that a stop lets the batches in flight be answered and committed.
+	writes context.Context
 
 	// Owned by the committer.
 	rejections map[string]state.SyncRejection
@@ -334,15 +337,24 @@ func (e *engine) logf(format string, args ...any) {
 
 // run streams the planned rows into batches, delivers them with up to concurrency in flight,
 // and commits each batch's outcome before taking the next.
+//
+// When parent is cancelled (SIGINT, SIGTERM, the scheduler stopping) the run stops as a person
+// would want: no batch is started, retried or waited for any more, but the Writes in flight get
+// their answer (within the destination's timeout) and what was acknowledged is committed, so
+// the next run sends exactly the rest. A failure cancels the Writes in flight too.
 func (e *engine) run(parent context.Context) error {
-	ctx, cancel := context.WithCancelCause(parent)
-	defer cancel(nil)
+	writes, failWrites := context.WithCancelCause(context.WithoutCancel(parent))
+	defer failWrites(nil)
+	e.writes = writes
+	ctx, cancel := context.WithCancel(writes) // stopped or failed
+	defer cancel()
+	defer context.AfterFunc(parent, cancel)()
 	batches := make(chan batch)
 	e.commits = make(chan commitReq, e.concurrency)
 	var firstErr error
 	var errOnce gosync.Once
 	fail := func(err error) {
-		errOnce.Do(func() { firstErr = err; cancel(err) })
+		errOnce.Do(func() { firstErr = err; failWrites(err) })
 	}
 
 	committed := make(chan struct{})
@@ -354,6 +366,9 @@ func (e *engine) run(parent context.Context) error {
 	for range e.concurrency {
 		workers.Go(func() {
 			for b := range batches {
+				if ctx.Err() != nil {
+					continue // read before the stop, not started: the next run sends it
+				}
 				out, err := e.deliver(ctx, b)
 				if out != nil {
 					// Commit what was acknowledged even when the batch then failed: those rows
@@ -616,13 +631,19 @@ func (e *engine) write(ctx context.Context, items []item) (destination.Result, e
 		h.Write([]byte(it.hash))
 	}
 	b.ID = hex.EncodeToString(h.Sum(nil)[:16])
-	wctx := ctx
+	wctx := e.writes
+	if wctx == nil {
+		wctx = ctx
+	}
 	if e.spec.Timeout > 0 {
 		var cancel context.CancelFunc
-		wctx, cancel = context.WithTimeout(ctx, e.spec.Timeout)
+		wctx, cancel = context.WithTimeout(wctx, e.spec.Timeout)
 		defer cancel()
 	}
 	res, err := e.dest.Write(wctx, b)
+	if err != nil && e.writes != nil && e.writes.Err() != nil {
+		return res, err // the run failed elsewhere
+	}
 	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
 		err = &destination.RetryableError{Err: fmt.Errorf("timed out after %s: %w", e.spec.Timeout, err)}
 	}
