@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -267,22 +266,8 @@ func TestScheduleSIGTERM(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	args, _ := json.Marshal([]string{"--project-dir", dir, "schedule"})
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSyncHelperProcess$")
-	cmd.Env = append(os.Environ(), "CDP_SYNC_HELPER_ARGS="+string(args))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for posts, _ := hook.counts(); posts < 20; posts, _ = hook.counts() {
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("the scheduled sync sent %d batches in a minute; stderr: %s", posts, stderr.String())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	cmd, stderr := startCdp(t, "--project-dir", dir, "schedule")
+	waitPosts(t, hook, 20, cmd, stderr)
 	stopped := time.Now()
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)

@@ -332,6 +332,35 @@ func TestSyncHelperProcess(t *testing.T) {
 	os.Exit(Main(context.Background(), args, os.Stdin, os.Stdout, os.Stderr))
 }
 
+// startCdp starts cdp with args as a real process (this test binary running
+// TestSyncHelperProcess), with its stderr collected.
+func startCdp(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer) {
+	t.Helper()
+	raw, _ := json.Marshal(args)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSyncHelperProcess$")
+	cmd.Env = append(os.Environ(), "CDP_SYNC_HELPER_ARGS="+string(raw))
+	stderr := &bytes.Buffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stderr
+}
+
+// waitPosts waits until hook has received n requests from the cdp process cmd, at most a
+// minute.
+func waitPosts(t *testing.T, hook *hookServer, n int, cmd *exec.Cmd, stderr *bytes.Buffer) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for posts, _ := hook.counts(); posts < n; posts, _ = hook.counts() {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("cdp sent %d batches in a minute; stderr: %s", posts, stderr.String())
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // TestSyncKilled runs cdp sync run as a real process against a slow server, kills it with
 // SIGKILL part-way, runs it again, and checks that every row arrived and that at most the
 // batches in flight at the kill were sent twice.
@@ -341,26 +370,8 @@ func TestSyncKilled(t *testing.T) {
 	hook.delay = 15 * time.Millisecond
 	dir := writeSyncProject(t, rows, hook.URL, fmt.Sprintf("      batch_size: %d\n      concurrency: %d\n", batch, inFlight))
 
-	args, _ := json.Marshal([]string{"--project-dir", dir, "sync", "run", "vips"})
-	cmd := exec.Command(os.Args[0], "-test.run=^TestSyncHelperProcess$")
-	cmd.Env = append(os.Environ(), "CDP_SYNC_HELPER_ARGS="+string(args))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		posts, _ := hook.counts()
-		if posts >= 40 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("the sync sent %d batches in a minute; stderr: %s", posts, stderr.String())
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
+	cmd, stderr := startCdp(t, "--project-dir", dir, "sync", "run", "vips")
+	waitPosts(t, hook, 40, cmd, stderr)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

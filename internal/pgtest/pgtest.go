@@ -348,8 +348,9 @@ func Connect(t testing.TB, url string) *pgx.Conn {
 	return conn
 }
 
-// Exec runs sql on a new connection to url, failing t on error.
-func Exec(t testing.TB, url, sql string, args ...any) {
+// withConn runs fn on a new connection to url, with a minute for both, failing t when it
+// cannot connect.
+func withConn(t testing.TB, url string, fn func(ctx context.Context, conn *pgx.Conn)) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -358,47 +359,50 @@ func Exec(t testing.TB, url, sql string, args ...any) {
 		t.Fatalf("pgtest: connect: %v", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql, args...); err != nil {
-		t.Fatalf("pgtest: %s: %v", sql, err)
-	}
+	fn(ctx, conn)
+}
+
+// Exec runs sql on a new connection to url, failing t on error.
+func Exec(t testing.TB, url, sql string, args ...any) {
+	t.Helper()
+	withConn(t, url, func(ctx context.Context, conn *pgx.Conn) {
+		if _, err := conn.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("pgtest: %s: %v", sql, err)
+		}
+	})
 }
 
 // Lines runs sql on url and returns each row's values joined with "|", NULL as "NULL": compact
 // to compare in tests.
 func Lines(t testing.TB, url, sql string, args ...any) []string {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatalf("pgtest: connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	rows, err := conn.Query(ctx, sql, args...)
-	if err != nil {
-		t.Fatalf("pgtest: %s: %v", sql, err)
-	}
-	defer rows.Close()
 	var out []string
-	for rows.Next() {
-		vals, err := rows.Values()
+	withConn(t, url, func(ctx context.Context, conn *pgx.Conn) {
+		rows, err := conn.Query(ctx, sql, args...)
 		if err != nil {
 			t.Fatalf("pgtest: %s: %v", sql, err)
 		}
-		parts := make([]string, len(vals))
-		for i, v := range vals {
-			if v == nil {
-				parts[i] = "NULL"
-			} else if tm, ok := v.(time.Time); ok {
-				parts[i] = tm.UTC().Format(time.RFC3339Nano)
-			} else {
-				parts[i] = fmt.Sprint(v)
+		defer rows.Close()
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				t.Fatalf("pgtest: %s: %v", sql, err)
 			}
+			parts := make([]string, len(vals))
+			for i, v := range vals {
+				if v == nil {
+					parts[i] = "NULL"
+				} else if tm, ok := v.(time.Time); ok {
+					parts[i] = tm.UTC().Format(time.RFC3339Nano)
+				} else {
+					parts[i] = fmt.Sprint(v)
+				}
+			}
+			out = append(out, strings.Join(parts, "|"))
 		}
-		out = append(out, strings.Join(parts, "|"))
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatalf("pgtest: %s: %v", sql, err)
-	}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("pgtest: %s: %v", sql, err)
+		}
+	})
 	return out
 }
