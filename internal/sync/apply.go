@@ -409,6 +409,10 @@ func (e *engine) read(ctx context.Context, out chan<- batch) error {
 	table := q.wh.Staged(q.stageName)
 	queries := []string{q.rowsSQL(table)}
 	if em, ok := q.wh.(embedded); ok && e.total > onePage {
+		if err := em.CompactStaged(ctx); err != nil {
+			return fmt.Errorf("compact the staged plan: %w", err)
+		}
+		releaseMemory(q.wh)
 		queries = queries[:0]
 		for lo := int64(0); lo < e.total; lo += pageRows {
 			queries = append(queries, q.rowsSQL(fmt.Sprintf("(SELECT cdp_action, cdp_key, cdp_reason FROM %s WHERE %s >= %d AND %s < %d)",

@@ -21,6 +21,9 @@ type embedded interface {
 	// ReleaseMemory returns memory the engine freed to the operating system, so that what a
 	// finished query used is not held through the next phase of the run.
 	ReleaseMemory()
+	// CompactStaged compresses the staged tables (the plan), which the run then reads a page
+	// at a time.
+	CompactStaged(ctx context.Context) error
 }
 
 // releaseMemory returns what an embedded engine freed to the operating system.

@@ -20,7 +20,8 @@ import (
 func init() { warehouse.Register("duckdb", Open) }
 
 // stageCatalog is an in-memory database attached to every warehouse: staged files live there so
-// they never touch the on-disk file (and its WAL) and vanish if the process dies.
+// they never touch the on-disk file (and its WAL) and vanish if the process dies. It is attached
+// with COMPRESS, which costs nothing until CompactStaged checkpoints it.
 const stageCatalog = "cdp_stage"
 
 // Warehouse is an open DuckDB database.
@@ -74,7 +75,7 @@ func OpenDuckDB(ctx context.Context, cfg warehouse.Config) (*Warehouse, error) {
 	}
 	w.conn = connector
 	w.db = sql.OpenDB(connector)
-	if _, err := w.db.ExecContext(ctx, "ATTACH IF NOT EXISTS ':memory:' AS "+stageCatalog); err != nil {
+	if _, err := w.db.ExecContext(ctx, "ATTACH IF NOT EXISTS ':memory:' AS "+stageCatalog+" (COMPRESS)"); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open warehouse %s: %w", displayPath(cfg.Path), err)
 	}
@@ -353,6 +354,13 @@ func (w *Warehouse) CapMemory(ctx context.Context) (restore func(context.Context
 	return func(ctx context.Context) error {
 		return w.Exec(ctx, "RESET memory_limit")
 	}, nil
+}
+
+// CompactStaged compresses the staged tables, which an in-memory database holds uncompressed
+// until it is checkpointed: a sync's plan of 5M keys takes ~18 MB instead of ~150 MB of the
+// memory the sync is capped at.
+func (w *Warehouse) CompactStaged(ctx context.Context) error {
+	return w.Exec(ctx, "CHECKPOINT "+stageCatalog)
 }
 
 // RowNumber is DuckDB's rowid: the position of a row in the order it was inserted, which is the
