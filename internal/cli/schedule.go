@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	gosync "sync"
+	"text/tabwriter"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -76,7 +77,120 @@ outcome of each step of a pipeline.`,
 	cmd.Flags().BoolVar(&opts.Once, "once", false, "run the jobs that are due now, once, then exit")
 	cmd.Flags().BoolVar(&opts.All, "all", false, "with --once: run every job, due or not")
 	cmd.Flags().StringVar(&opts.BuildSchedule, "build-schedule", "", `also run cdp build on this cron schedule, e.g. "0 * * * *" (a pipeline named build)`)
+	cmd.AddCommand(NewCmdScheduleHistory(app))
 	return cmd
+}
+
+// ScheduleHistoryOptions is `cdp schedule history`.
+type ScheduleHistoryOptions struct {
+	Job   string
+	Limit int
+}
+
+// NewCmdScheduleHistory is `cdp schedule history`: the scheduler's log, newest first.
+func NewCmdScheduleHistory(app *App) *cobra.Command {
+	opts := &ScheduleHistoryOptions{}
+	cmd := &cobra.Command{
+		Use:   "history [JOB]",
+		Short: "Show past runs of the scheduler's jobs (pipelines and syncs), newest first",
+		Long: `Show the runs cdp schedule recorded in _cdp.schedule_runs, newest first: each pipeline
+and scheduled sync run, and each firing skipped because the job was still running. With --json,
+every run with its steps.`,
+		Example: `  cdp schedule history
+  cdp schedule history hourly --limit 5 --json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usagef("%s takes at most one job name (usage: %s)", cmd.CommandPath(), cmd.UseLine())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				opts.Job = args[0]
+			}
+			if opts.Limit < 0 {
+				return usagef("--limit must be 0 (all) or more, got %d", opts.Limit)
+			}
+			return runScheduleHistory(cmd.Context(), app, opts)
+		},
+	}
+	cmd.Flags().IntVar(&opts.Limit, "limit", 20, "most runs shown; 0 for all")
+	return cmd
+}
+
+// scheduleHistoryRun is one run in `cdp schedule history --json`: the log's row with its steps
+// as JSON rather than text.
+type scheduleHistoryRun struct {
+	state.ScheduleRun
+	Steps json.RawMessage `json:"steps,omitempty"`
+}
+
+func runScheduleHistory(ctx context.Context, app *App, opts *ScheduleHistoryOptions) error {
+	proj, err := app.Project()
+	if err != nil {
+		return err
+	}
+	wh, _, err := app.OpenWarehouse(ctx, proj, "cdp schedule history")
+	if err != nil {
+		return err
+	}
+	defer wh.Close()
+	all, err := state.ScheduleRunHistory(ctx, wh)
+	if err != nil {
+		return err
+	}
+	runs := []scheduleHistoryRun{}
+	for i := len(all) - 1; i >= 0 && (opts.Limit == 0 || len(runs) < opts.Limit); i-- {
+		if opts.Job == "" || all[i].Job == opts.Job {
+			r := scheduleHistoryRun{ScheduleRun: all[i]}
+			if r.ScheduleRun.Steps != "" {
+				r.Steps = json.RawMessage(r.ScheduleRun.Steps)
+			}
+			runs = append(runs, r)
+		}
+	}
+	if app.JSON {
+		return app.PrintJSON(runs)
+	}
+	if app.Quiet {
+		return nil
+	}
+	if len(runs) == 0 {
+		if opts.Job != "" {
+			app.Human("Job %s has not run yet.\n", opts.Job)
+		} else {
+			app.Human("cdp schedule has not run a job yet.\n")
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(app.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STARTED\tJOB\tKIND\tSTATUS\tSTEPS\tSECONDS\tERROR")
+	for _, r := range runs {
+		msg := strings.ReplaceAll(r.Error, "\n", " ")
+		if len(msg) > 100 {
+			msg = msg[:97] + "..."
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f\t%s\n", r.StartedAt.UTC().Format("2006-01-02 15:04:05"), r.Job, r.Kind, r.Status,
+			stepSummary(r.Steps), r.Seconds, msg)
+	}
+	return tw.Flush()
+}
+
+// stepSummary is "2/3 ok" for a pipeline run's steps, "" for a sync's.
+func stepSummary(steps json.RawMessage) string {
+	var ss []struct {
+		Status string `json:"status"`
+	}
+	if len(steps) == 0 || json.Unmarshal(steps, &ss) != nil || len(ss) == 0 {
+		return ""
+	}
+	ok := 0
+	for _, s := range ss {
+		if s.Status == schedule.StatusOK {
+			ok++
+		}
+	}
+	return fmt.Sprintf("%d/%d ok", ok, len(ss))
 }
 
 // statusNotDue is the --json status of a job --once did not run: its schedule has not fired
