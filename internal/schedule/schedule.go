@@ -214,7 +214,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			for _, e := range due {
 				s.turn.Lock()
 				if ctx.Err() == nil {
-					s.runEntry(ctx, ctx, e, at)
+					s.runEntry(ctx, e, at)
 				} else {
 					e.busy.Store(false)
 				}
@@ -243,7 +243,7 @@ func (s *Scheduler) RunDue(ctx context.Context, now time.Time, last map[string]t
 			continue
 		}
 		s.turn.Lock()
-		results = append(results, s.runEntry(ctx, ctx, e, now))
+		results = append(results, s.runEntry(ctx, e, now))
 		s.turn.Unlock()
 	}
 	return results
@@ -254,16 +254,16 @@ func (s *Scheduler) RunOnce(ctx context.Context) []Result {
 	return s.RunDue(ctx, s.clock.Now(), nil)
 }
 
-// runEntry runs a job with ctx and marks it idle. A pipeline starts no step once stop is
-// done: the step in flight finishes, the rest do not run.
-func (s *Scheduler) runEntry(stop, ctx context.Context, e *entry, due time.Time) Result {
+// runEntry runs a job with ctx and marks it idle. A pipeline starts no step once ctx is
+// done: the step in flight stops at its own safe point, the rest do not run.
+func (s *Scheduler) runEntry(ctx context.Context, e *entry, due time.Time) Result {
 	r := Result{Job: e.job.Name, Due: due, Started: s.clock.Now()}
 	s.log.Info("job started", "job", e.job.Name)
 	var err error
 	if e.job.Run != nil {
 		err = e.job.Run(ctx)
 	} else {
-		r.Steps, err = s.runSteps(stop, ctx, e.job.Name, e.job.Steps())
+		r.Steps, err = s.runSteps(ctx, e.job.Name, e.job.Steps())
 	}
 	r.Duration = s.clock.Now().Sub(r.Started)
 	r.Seconds = r.Duration.Seconds()
@@ -289,13 +289,13 @@ func (s *Scheduler) report(r Result) {
 	}
 }
 
-func (s *Scheduler) runSteps(stop, ctx context.Context, job string, steps []Step) ([]StepResult, error) {
+func (s *Scheduler) runSteps(ctx context.Context, job string, steps []Step) ([]StepResult, error) {
 	results := make([]StepResult, len(steps))
 	var failed error
 	for i, st := range steps {
 		res := &results[i]
 		res.Step = st.Name
-		if failed == nil && stop.Err() != nil {
+		if failed == nil && ctx.Err() != nil {
 			failed = fmt.Errorf("stopped before step %d (%s): the scheduler is stopping", i+1, st.Name)
 		}
 		if failed != nil {
