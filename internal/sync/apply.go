@@ -636,16 +636,13 @@ func (e *engine) write(ctx context.Context, items []item) (destination.Result, e
 	}
 	b.ID = hex.EncodeToString(h.Sum(nil)[:16])
 	wctx := e.writes
-	if wctx == nil {
-		wctx = ctx
-	}
 	if e.spec.Timeout > 0 {
 		var cancel context.CancelFunc
 		wctx, cancel = context.WithTimeout(wctx, e.spec.Timeout)
 		defer cancel()
 	}
 	res, err := e.dest.Write(wctx, b)
-	if err != nil && e.writes != nil && e.writes.Err() != nil {
+	if err != nil && e.writes.Err() != nil {
 		return res, err // the run failed elsewhere
 	}
 	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
