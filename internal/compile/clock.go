@@ -38,19 +38,8 @@ func ReadsClock(sql string) string {
 			i = skipQuoted(sql, i, c)
 			prevDot = false
 			continue
-		case strings.HasPrefix(sql[i:], "--"):
-			j := strings.IndexByte(sql[i:], '\n')
-			if j < 0 {
-				return ""
-			}
-			i += j + 1
-			continue
-		case strings.HasPrefix(sql[i:], "/*"):
-			j := strings.Index(sql[i+2:], "*/")
-			if j < 0 {
-				return ""
-			}
-			i += 2 + j + 2
+		case strings.HasPrefix(sql[i:], "--") || strings.HasPrefix(sql[i:], "/*"):
+			i += skipSpaceAndComments(sql[i:])
 			continue
 		case isIdentStart(c):
 			j := i + 1
