@@ -323,11 +323,7 @@ func runSchedule(ctx context.Context, app *App, opts *ScheduleOptions) error {
 			if res != nil && !app.JSON && !app.Quiet {
 				sync.FormatResult(app.Out, res)
 			}
-			var refused *sync.RefusedError
-			if errors.As(err, &refused) {
-				err = fmt.Errorf("%w\n  review it with: cdp sync plan %s; if it is intended, run cdp sync run %s --force", err, def.Name, def.Name)
-			}
-			return err
+			return withReviewHint(err, def.Name, "run cdp sync run "+def.Name+" --force")
 		}}); err != nil {
 			return err
 		}
@@ -603,11 +599,7 @@ func (pr *pipelineRun) syncs(ctx context.Context, st config.Step, d *stepDetail)
 			}
 		}
 		if err != nil {
-			var refused *sync.RefusedError
-			if errors.As(err, &refused) {
-				err = fmt.Errorf("%w (review it with: cdp sync plan %s; if it is intended, run cdp sync run %s --force)", err, def.Name, def.Name)
-			}
-			failed = append(failed, err.Error())
+			failed = append(failed, withReviewHint(err, def.Name, "run cdp sync run "+def.Name+" --force").Error())
 		}
 	}
 	if len(failed) > 0 {

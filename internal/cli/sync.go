@@ -290,11 +290,7 @@ func runSyncRun(ctx context.Context, app *App, opts *SyncRunOptions) error {
 		}
 		if err != nil {
 			failed = append(failed, def.Name)
-			var refused *sync.RefusedError
-			if errors.As(err, &refused) {
-				err = fmt.Errorf("%w\n  review it with: cdp sync plan %s; if it is intended, run again with --force", err, def.Name)
-			}
-			fmt.Fprintln(app.Err, "Error:", err)
+			fmt.Fprintln(app.Err, "Error:", withReviewHint(err, def.Name, "run again with --force"))
 		}
 	}
 	if app.JSON {
@@ -306,6 +302,17 @@ func runSyncRun(ctx context.Context, app *App, opts *SyncRunOptions) error {
 		return &silentError{code: ExitFailure}
 	}
 	return nil
+}
+
+// withReviewHint adds to the error of a refused plan how to review it and how to apply it
+// anyway (apply: "run again with --force" for the user who ran cdp sync run); other errors are
+// returned as they are.
+func withReviewHint(err error, name, apply string) error {
+	var refused *sync.RefusedError
+	if !errors.As(err, &refused) {
+		return err
+	}
+	return fmt.Errorf("%w\n  review it with: cdp sync plan %s; if it is intended, %s", err, name, apply)
 }
 
 func runOneSync(ctx context.Context, app *App, wh warehouse.Warehouse, t *config.Target, def *syncdef.Def, runID string, force bool) (*sync.Result, error) {
