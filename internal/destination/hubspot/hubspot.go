@@ -356,19 +356,21 @@ func (d *Dest) Write(ctx context.Context, b destination.Batch) (destination.Resu
 		default:
 			found := map[string]string{}
 			d.matchResults(out, nil, found)
-			var ids []string
-			for _, id := range removeOrder {
-				if rid := found[id]; rid != "" {
-					ids = append(ids, rid)
-				}
-			}
 			if !audience {
 				if err := d.clearProperties(ctx, removeOrder, found, clearProps, func(id, reason string) {
 					setAll(removes[id], destination.Rejected, reason)
 				}); err != nil {
 					return destination.Result{}, err
 				}
-			} else if len(ids) > 0 {
+				break
+			}
+			var ids []string
+			for _, id := range removeOrder {
+				if rid := found[id]; rid != "" {
+					ids = append(ids, rid)
+				}
+			}
+			if len(ids) > 0 {
 				err := d.do(ctx, http.MethodPut, "/crm/v3/lists/"+url.PathEscape(d.cfg.ListID)+"/memberships/remove", ids, nil)
 				if err := d.listError(err); err != nil {
 					return destination.Result{}, err
