@@ -175,6 +175,15 @@ func (s *suite) testTryCast(t *testing.T) {
 	}
 }
 
+// scanNull scans one nullable column of type T and renders it with format, or as nullMark.
+func scanNull[T any](rows warehouse.Rows, format func(T) string) (string, error) {
+	var v sql.Null[T]
+	if err := rows.Scan(&v); err != nil || !v.Valid {
+		return nullMark, err
+	}
+	return format(v.V), nil
+}
+
 // scanAsText scans one column of a portable type and renders it for comparison.
 func scanAsText(t *testing.T, rows warehouse.Rows, portable string) string {
 	t.Helper()
@@ -182,33 +191,13 @@ func scanAsText(t *testing.T, rows warehouse.Rows, portable string) string {
 	var err error
 	switch portable {
 	case "integer":
-		var v sql.NullInt64
-		err = rows.Scan(&v)
-		text = nullMark
-		if v.Valid {
-			text = fmt.Sprint(v.Int64)
-		}
+		text, err = scanNull(rows, func(v int64) string { return fmt.Sprint(v) })
 	case "number":
-		var v sql.NullFloat64
-		err = rows.Scan(&v)
-		text = nullMark
-		if v.Valid {
-			text = fmt.Sprint(v.Float64)
-		}
+		text, err = scanNull(rows, func(v float64) string { return fmt.Sprint(v) })
 	case "boolean":
-		var v sql.NullBool
-		err = rows.Scan(&v)
-		text = nullMark
-		if v.Valid {
-			text = fmt.Sprint(v.Bool)
-		}
+		text, err = scanNull(rows, func(v bool) string { return fmt.Sprint(v) })
 	case "timestamp":
-		var v sql.NullTime
-		err = rows.Scan(&v)
-		text = nullMark
-		if v.Valid {
-			text = v.Time.UTC().Format(time.RFC3339Nano)
-		}
+		text, err = scanNull(rows, func(v time.Time) string { return v.UTC().Format(time.RFC3339Nano) })
 	case "json":
 		// Values gives engine-specific JSON values; normalise by marshalling them.
 		var vals []any
