@@ -7,10 +7,36 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
 )
 
 // Flag parsing is tested apart from behaviour: each command takes a runF that receives the
 // parsed options.
+
+// checkFlags runs the command newCmd makes on args and compares the options its runF received
+// with want, or, with wantErr, checks that args were refused as a usage error.
+func checkFlags[O any](t *testing.T, args []string, want *O, wantErr bool, newCmd func(runF func(context.Context, *O) error) *cobra.Command) {
+	t.Helper()
+	var got *O
+	cmd := newCmd(func(_ context.Context, o *O) error { got = o; return nil })
+	cmd.SetArgs(args)
+	cmd.SetOut(&bytes.Buffer{})
+	cmd.SetErr(&bytes.Buffer{})
+	err := cmd.Execute()
+	if wantErr {
+		var u *usageError
+		if !errors.As(err, &u) {
+			t.Errorf("%v: want a usage error, got %v", args, err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatalf("%v: %v", args, err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%v (-want +got):\n%s", args, diff)
+	}
+}
 
 func TestLoadFlags(t *testing.T) {
 	for _, tc := range []struct {
@@ -22,25 +48,9 @@ func TestLoadFlags(t *testing.T) {
 		{args: []string{"events"}, wantErr: true},
 		{args: []string{}, wantErr: true},
 	} {
-		var got *LoadOptions
-		cmd := NewCmdLoad(&App{}, func(_ context.Context, o *LoadOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
-		if tc.wantErr {
-			var u *usageError
-			if !errors.As(err, &u) {
-				t.Errorf("%v: want a usage error, got %v", tc.args, err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Fatalf("%v: %v", tc.args, err)
-		}
-		if diff := cmp.Diff(tc.want, got); diff != "" {
-			t.Errorf("%v (-want +got):\n%s", tc.args, diff)
-		}
+		checkFlags(t, tc.args, tc.want, tc.wantErr, func(runF func(context.Context, *LoadOptions) error) *cobra.Command {
+			return NewCmdLoad(&App{}, runF)
+		})
 	}
 }
 
@@ -59,25 +69,9 @@ func TestSQLFlags(t *testing.T) {
 		{args: []string{"select 1", "--format", "xml"}, wantErr: true},
 		{args: []string{"select 1", "select 2"}, wantErr: true},
 	} {
-		var got *SQLOptions
-		cmd := NewCmdSQL(&App{JSON: tc.json}, func(_ context.Context, o *SQLOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(&bytes.Buffer{})
-		cmd.SetErr(&bytes.Buffer{})
-		err := cmd.Execute()
-		if tc.wantErr {
-			var u *usageError
-			if !errors.As(err, &u) {
-				t.Errorf("%v: want a usage error, got %v", tc.args, err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Fatalf("%v: %v", tc.args, err)
-		}
-		if diff := cmp.Diff(tc.want, got); diff != "" {
-			t.Errorf("%v (-want +got):\n%s", tc.args, diff)
-		}
+		checkFlags(t, tc.args, tc.want, tc.wantErr, func(runF func(context.Context, *SQLOptions) error) *cobra.Command {
+			return NewCmdSQL(&App{JSON: tc.json}, runF)
+		})
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
 
 	"github.com/cdp-dev/cdp/internal/state"
 	"github.com/cdp-dev/cdp/internal/sync"
@@ -290,25 +290,9 @@ func TestSyncFlags(t *testing.T) {
 		{args: []string{}, wantErr: true},
 		{args: []string{"a", "--all"}, wantErr: true},
 	} {
-		var got *SyncRunOptions
-		cmd := NewCmdSyncRun(&App{}, func(_ context.Context, o *SyncRunOptions) error { got = o; return nil })
-		cmd.SetArgs(tc.args)
-		cmd.SetOut(io.Discard)
-		cmd.SetErr(io.Discard)
-		err := cmd.Execute()
-		if tc.wantErr {
-			var u *usageError
-			if !errors.As(err, &u) {
-				t.Errorf("%v: want a usage error, got %v", tc.args, err)
-			}
-			continue
-		}
-		if err != nil {
-			t.Fatalf("%v: %v", tc.args, err)
-		}
-		if diff := cmp.Diff(tc.want, got); diff != "" {
-			t.Errorf("%v (-want +got):\n%s", tc.args, diff)
-		}
+		checkFlags(t, tc.args, tc.want, tc.wantErr, func(runF func(context.Context, *SyncRunOptions) error) *cobra.Command {
+			return NewCmdSyncRun(&App{}, runF)
+		})
 	}
 	var hist *SyncHistoryOptions
 	cmd = NewCmdSyncHistory(&App{}, func(_ context.Context, o *SyncHistoryOptions) error { hist = o; return nil })
