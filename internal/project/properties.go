@@ -42,6 +42,14 @@ var (
 
 // modelProps is a models: entry of a property file.
 type modelProps struct {
+	nodeProps
+	versions   []*versionProps
+	latest     string
+	latestNode *yaml.Node
+}
+
+// nodeProps are the properties models and seeds share.
+type nodeProps struct {
 	name        string
 	pos         config.Pos
 	description string
@@ -49,9 +57,30 @@ type modelProps struct {
 	tests       []*Test
 	meta        *layer // top-level meta:, dbt's older spelling of config.meta
 	config      *layer
-	versions    []*versionProps
-	latest      string
-	latestNode  *yaml.Node
+}
+
+func newNodeProps(name string, pos config.Pos) nodeProps {
+	return nodeProps{name: name, pos: pos, meta: newLayer(), config: newLayer()}
+}
+
+// sharedKey reads into p a key that models and seeds both have, and reports whether kv was one.
+// testsLine is the entry's own, as testsKey keeps it.
+func (l *loader) sharedKey(p *nodeProps, file, where string, kv config.Pair, kind resourceKind, testsLine *int) bool {
+	switch kv.Key {
+	case "description":
+		p.description = l.description(file, where+".description", kv.Value)
+	case "config":
+		l.configBlock(p.config, file, where+" config", kv.Value, kind)
+	case "meta":
+		l.configKey(p.meta, file, where, "meta", kv.KeyNode, kv.Value, kind)
+	case "columns":
+		p.columns, _ = l.columns(file, where, kv.Value, false)
+	case "tests", "data_tests":
+		l.testsKey(file, where, kv, "", &p.tests, testsLine)
+	default:
+		return false
+	}
+	return true
 }
 
 // versionProps is one entry of a model's versions:.
@@ -78,13 +107,7 @@ type selector struct {
 
 // seedProps is a seeds: entry of a property file.
 type seedProps struct {
-	name        string
-	pos         config.Pos
-	description string
-	columns     []*Column
-	tests       []*Test
-	meta        *layer
-	config      *layer
+	nodeProps
 }
 
 // propertyFile reads one dbt property file (version: 2).
@@ -186,23 +209,13 @@ func (l *loader) modelEntry(file string, n *yaml.Node) {
 		return
 	}
 	where := fmt.Sprintf("model %q", name)
-	mp := &modelProps{name: name, pos: config.Pos{File: file, Line: n.Line}, meta: newLayer(), config: newLayer()}
+	mp := &modelProps{nodeProps: newNodeProps(name, config.Pos{File: file, Line: n.Line})}
 	testsLine := 0
 	for _, kv := range pairs {
-		if l.nearMiss(file, where, kv, modelKeys) {
+		if l.nearMiss(file, where, kv, modelKeys) || l.sharedKey(&mp.nodeProps, file, where, kv, kindModel, &testsLine) {
 			continue
 		}
 		switch kv.Key {
-		case "description":
-			mp.description = l.description(file, where+".description", kv.Value)
-		case "config":
-			l.configBlock(mp.config, file, where+" config", kv.Value, kindModel)
-		case "meta":
-			l.configKey(mp.meta, file, where, "meta", kv.KeyNode, kv.Value, kindModel)
-		case "columns":
-			mp.columns, _ = l.columns(file, where, kv.Value, false)
-		case "tests", "data_tests":
-			l.testsKey(file, where, kv, "", &mp.tests, &testsLine)
 		case "versions":
 			mp.versions = l.versions(file, where, kv.Value)
 		case "latest_version":
@@ -373,23 +386,11 @@ func (l *loader) seedEntry(file string, n *yaml.Node) {
 		return
 	}
 	where := fmt.Sprintf("seed %q", name)
-	sp := &seedProps{name: name, pos: config.Pos{File: file, Line: n.Line}, meta: newLayer(), config: newLayer()}
+	sp := &seedProps{newNodeProps(name, config.Pos{File: file, Line: n.Line})}
 	testsLine := 0
 	for _, kv := range pairs {
-		if l.nearMiss(file, where, kv, seedKeys) {
-			continue
-		}
-		switch kv.Key {
-		case "description":
-			sp.description = l.description(file, where+".description", kv.Value)
-		case "config":
-			l.configBlock(sp.config, file, where+" config", kv.Value, kindSeed)
-		case "meta":
-			l.configKey(sp.meta, file, where, "meta", kv.KeyNode, kv.Value, kindSeed)
-		case "columns":
-			sp.columns, _ = l.columns(file, where, kv.Value, false)
-		case "tests", "data_tests":
-			l.testsKey(file, where, kv, "", &sp.tests, &testsLine)
+		if !l.nearMiss(file, where, kv, seedKeys) {
+			l.sharedKey(&sp.nodeProps, file, where, kv, kindSeed, &testsLine)
 		}
 	}
 	if prev, dup := l.seedProps[name]; dup {
